@@ -1,0 +1,261 @@
+//! AWS configuration shared by every command.
+//!
+//! Credentials, profile and endpoint come from aws-config's standard chain so
+//! that amibake behaves like the AWS CLI; the only additions are the global
+//! `--region`, `--profile` and `--endpoint-url` flags and a retry policy
+//! suited to long-running builds (throttling is expected, not fatal).
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::error::{Error, Result};
+
+/// The global options that decide how we reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// A loaded base configuration from which per-region clients are made.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    base: SdkConfig,
+}
+
+/// Attempts per call. Throttling (`RequestLimitExceeded`, `Throttling`,
+/// `ThrottlingException`) is retried by the SDK's standard mode with
+/// exponential backoff and jitter; ten attempts survive sustained throttling
+/// while still failing a dead endpoint within seconds.
+const MAX_ATTEMPTS: u32 = 10;
+
+impl Aws {
+    /// Load credentials and settings through aws-config's standard chain
+    /// (environment, shared profiles, SSO, assume-role, instance metadata).
+    pub async fn load(opts: &AwsOptions) -> Result<Aws> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(max_attempts())
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        );
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &opts.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let base = loader.load().await;
+        Ok(Aws { base })
+    }
+
+    /// Wrap an already built configuration (used by tests).
+    pub fn from_config(base: SdkConfig) -> Aws {
+        Aws { base }
+    }
+
+    /// The region from `--region`, `AWS_REGION` or the profile, if any.
+    pub fn default_region(&self) -> Option<String> {
+        self.base.region().map(|r| r.to_string())
+    }
+
+    /// The configuration for one region.
+    pub fn config(&self, region: &str) -> SdkConfig {
+        self.base
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build()
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.config(region))
+    }
+    pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.config(region))
+    }
+    pub fn iam(&self, region: &str) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config(region))
+    }
+    pub fn sts(&self, region: &str) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config(region))
+    }
+    pub fn cloudformation(&self, region: &str) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.config(region))
+    }
+    /// S3 with path-style addressing: virtual-host names break against
+    /// loopback endpoints and bucket names with dots.
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config(region))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// Check that credentials exist and work, and return the account ID.
+    pub async fn account_id(&self, region: &str) -> Result<String> {
+        if self.base.credentials_provider().is_none() {
+            return Err(no_credentials());
+        }
+        let out = self
+            .sts(region)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| {
+                let err = sdk_error("sts:GetCallerIdentity", &e);
+                match e {
+                    SdkError::ConstructionFailure(_) | SdkError::DispatchFailure(_)
+                        if format!("{:?}", e).contains("credentials") =>
+                    {
+                        no_credentials()
+                    }
+                    _ => err,
+                }
+            })?;
+        out.account
+            .ok_or_else(|| Error::aws("sts:GetCallerIdentity returned no account"))
+    }
+}
+
+fn max_attempts() -> u32 {
+    std::env::var("AMIBAKE_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_ATTEMPTS)
+}
+
+fn no_credentials() -> Error {
+    Error::aws("no AWS credentials found").with_hint(
+        "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or pass --profile NAME",
+    )
+}
+
+/// The AWS error code of a failed call (`InvalidAMIID.NotFound`, ...), if any.
+pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(se) => se.err().code(),
+        _ => None,
+    }
+}
+
+/// Turn an SDK error into a user-facing error naming the operation, with a
+/// hint for the codes users commonly hit.
+pub fn sdk_error<E, R>(operation: &str, err: &SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message) = match err {
+        SdkError::ServiceError(se) => (
+            se.err().code().unwrap_or("Unknown").to_owned(),
+            se.err().message().unwrap_or("").to_owned(),
+        ),
+        SdkError::DispatchFailure(df) => (
+            "DispatchFailure".to_owned(),
+            format!("could not reach the AWS endpoint: {:?}", df),
+        ),
+        SdkError::TimeoutError(_) => ("Timeout".to_owned(), "the call timed out".to_owned()),
+        SdkError::ResponseError(re) => (
+            "ResponseError".to_owned(),
+            format!("unreadable response: {:?}", re.raw()),
+        ),
+        other => (
+            "Error".to_owned(),
+            format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(other)
+            ),
+        ),
+    };
+    let mut e = Error::aws(format!("{operation} failed: {code}: {message}"));
+    if let Some(hint) = hint_for(&code) {
+        e = e.with_hint(hint);
+    }
+    e
+}
+
+fn hint_for(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
+            "the credentials in use lack this permission; check the IAM policy of the caller (see docs/architecture.md for the permissions amibake needs)"
+        }
+        "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "UnrecognizedClientException" => {
+            "the credentials are invalid or expired; refresh them (e.g. `aws sso login`) or pass --profile"
+        }
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+            "AWS kept throttling after repeated retries; try again later or run fewer amibake jobs at once"
+        }
+        "DispatchFailure" => "check --endpoint-url / AWS_ENDPOINT_URL and your network connection",
+        "OptInRequired" => "the region is not enabled for this account; enable it in the AWS console or remove it",
+        _ => return None,
+    })
+}
+
+/// AWS partitions' region names that amibake knows. A region outside this
+/// list is refused with a did-you-mean hint, because a typo here would
+/// otherwise surface as an opaque DNS or signature error.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// Check a region name: `Ok(())` or a message with a suggestion.
+pub fn check_region(region: &str) -> std::result::Result<(), String> {
+    if KNOWN_REGIONS.contains(&region) {
+        return Ok(());
+    }
+    let best = KNOWN_REGIONS
+        .iter()
+        .map(|r| (strsim::levenshtein(r, region), r))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, r)| format!("did you mean `{r}`?"));
+    Err(match best {
+        Some(s) => format!("unknown AWS region `{region}`; {s}"),
+        None => format!("unknown AWS region `{region}`; expected a name like `us-east-1`"),
+    })
+}

@@ -1,0 +1,155 @@
+//! Command-line interface: global options, subcommands, and the top-level
+//! error printer that maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::aws::AwsOptions;
+use crate::commands;
+use crate::error::Error;
+use crate::recipe::Inputs;
+use crate::ui::{LogFormat, Ui};
+
+const ABOUT: &str =
+    "Bake immutable Amazon Machine Images from HCL recipes, provisioned over AWS Systems Manager.";
+
+const EXAMPLES: &str = "\
+Examples:
+  amibake validate recipes/etherpad.hcl
+  amibake inspect recipes/etherpad.hcl --var region=eu-west-1
+  amibake build recipes/etherpad.hcl
+  amibake gc --recipe-file recipes/etherpad.hcl          # dry run
+  amibake gc --recipe-file recipes/etherpad.hcl --apply";
+
+#[derive(Debug, Parser)]
+#[command(name = "amibake", version, about = ABOUT, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command shares.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// AWS region (overrides the recipe's and AWS_REGION where a command needs one)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config
+    #[arg(long, global = true, value_name = "NAME", env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (default: AWS_ENDPOINT_URL, else AWS)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Show debug detail on stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// How progress and logs are written to stderr
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Do not use colours (also honoured: NO_COLOR)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+impl GlobalArgs {
+    pub fn aws_options(&self) -> AwsOptions {
+        AwsOptions {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+    pub fn ui(&self) -> Ui {
+        Ui::new(self.log_format, self.verbose, self.no_color)
+    }
+}
+
+/// How variables reach a recipe. See docs/recipes.md for precedence.
+#[derive(Debug, Clone, Args, Default)]
+pub struct VarArgs {
+    /// Set a variable: NAME=VALUE (repeatable; wins over every other input)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a .pkrvars.hcl or .json file (repeatable, later files win)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+impl VarArgs {
+    /// Parse `--var` pairs and capture the environment once.
+    pub fn inputs(&self) -> Result<Inputs, Error> {
+        let mut vars = Vec::new();
+        for v in &self.vars {
+            let (name, value) = v.split_once('=').ok_or_else(|| {
+                Error::usage(format!("--var `{v}` is not NAME=VALUE"))
+                    .with_hint("write it as --var region=eu-west-1")
+            })?;
+            vars.push((name.trim().to_owned(), value.to_owned()));
+        }
+        Ok(Inputs {
+            vars,
+            var_files: self.var_files.clone(),
+            env: std::env::vars().collect(),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check recipes and report every problem found
+    #[command(
+        after_help = "Examples:\n  amibake validate recipes/etherpad.hcl\n  amibake validate recipes/*.hcl --var-file prod.pkrvars.hcl"
+    )]
+    Validate(commands::validate::ValidateArgs),
+    /// Print the fully resolved recipe as JSON
+    #[command(
+        after_help = "Examples:\n  amibake inspect recipes/etherpad.hcl\n  amibake inspect recipes/etherpad.hcl --var region=eu-west-1 | jq .sources"
+    )]
+    Inspect(commands::inspect::InspectArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = cli.global.ui();
+    let result = run(cli, ui.clone());
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            report_error(&ui, &err);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli, ui: Ui) -> Result<u8, Error> {
+    match cli.command {
+        Command::Validate(args) => commands::validate::run(&args, &ui),
+        Command::Inspect(args) => commands::inspect::run(&args, &ui),
+    }
+}
+
+/// Print `error: …` and the hint on stderr (JSON event with --log-format json).
+pub fn report_error(ui: &Ui, err: &Error) {
+    if ui.is_json() {
+        ui.event(
+            "error",
+            err.message(),
+            serde_json::json!({ "hint": err.hint(), "exit_code": err.exit_code() }),
+        );
+    } else {
+        eprintln!("error: {}", ui.redact(&err.to_string()));
+    }
+}
+
+/// A tokio runtime for the commands that talk to AWS.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::build(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand. Each exposes `XArgs` (clap) and `run`, which
+//! returns the process exit code.
+
+pub mod inspect;
+pub mod validate;

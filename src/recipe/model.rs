@@ -1,0 +1,327 @@
+//! The resolved recipe: what `build` and `gc` consume.
+//!
+//! Everything here is already evaluated: variables applied, defaults filled,
+//! templates rendered, paths made absolute. `inspect` prints this structure as
+//! JSON (with sensitive values replaced), so field names follow Packer's.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A whole recipe file, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipe {
+    /// The recipe file as given on the command line.
+    pub path: PathBuf,
+    /// Variables with their final values (sensitive ones redacted on output).
+    pub variables: BTreeMap<String, VariableValue>,
+    pub sources: Vec<Source>,
+    pub builds: Vec<Build>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariableValue {
+    pub value: serde_json::Value,
+    pub sensitive: bool,
+    /// Where the value came from: `default`, `env:PKR_VAR_x`, `var-file:F`, `--var`.
+    pub origin: String,
+}
+
+impl Recipe {
+    /// The raw values of `sensitive = true` variables, for redaction.
+    pub fn sensitive_values(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for v in self.variables.values().filter(|v| v.sensitive) {
+            collect_strings(&v.value, &mut out);
+        }
+        out
+    }
+
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// `source "amazon-ebs" "NAME"`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub name: String,
+    /// Always `amazon-ebs` today.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub region: String,
+    pub instance_type: String,
+    pub source_ami: SourceAmi,
+    pub ami_name: String,
+    pub ami_description: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub run_tags: BTreeMap<String, String>,
+    pub run_volume_tags: BTreeMap<String, String>,
+    pub snapshot_tags: BTreeMap<String, String>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub associate_public_ip_address: Option<bool>,
+    /// Name of an existing instance profile; `None` means amibake creates a
+    /// temporary one with `AmazonSSMManagedInstanceCore`.
+    pub iam_instance_profile: Option<String>,
+    /// User data, with `user_data_file` already read.
+    pub user_data: Option<String>,
+    pub launch_block_device_mappings: Vec<BlockDevice>,
+    pub ami_block_device_mappings: Vec<BlockDevice>,
+    pub metadata_options: MetadataOptions,
+    /// `v2.0` or none.
+    pub imds_support: Option<String>,
+    pub encrypt_boot: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub region_kms_key_ids: BTreeMap<String, String>,
+    /// Regions to copy the image to (the build region excluded).
+    pub ami_regions: Vec<String>,
+    pub ami_users: Vec<String>,
+    pub ami_groups: Vec<String>,
+    pub ami_org_arns: Vec<String>,
+    pub ami_ou_arns: Vec<String>,
+    /// RFC 3339 UTC time.
+    pub deprecate_at: Option<String>,
+    pub force_deregister: bool,
+    pub force_delete_snapshot: bool,
+    pub skip_create_ami: bool,
+    /// How long to wait for one AWS state (instance running, image available,
+    /// SSM online). From `aws_polling` (delay × attempts) or the default.
+    #[serde(with = "duration_secs")]
+    pub state_timeout: Duration,
+    /// Cap on the poll interval, from `aws_polling.delay_seconds`.
+    #[serde(with = "duration_secs")]
+    pub max_poll_interval: Duration,
+    /// Optional S3 bucket for large uploads and full command output; when
+    /// `None` the build creates (and removes) its own.
+    pub staging_bucket: Option<String>,
+    pub retention: Option<Retention>,
+}
+
+impl Source {
+    /// The build region followed by every copy region, without duplicates.
+    pub fn all_regions(&self) -> Vec<String> {
+        let mut out = vec![self.region.clone()];
+        for r in &self.ami_regions {
+            if !out.contains(r) {
+                out.push(r.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Where the build's base image comes from.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SourceAmi {
+    /// A literal `ami-…` ID.
+    Id { id: String },
+    /// `resolve:ssm:/aws/service/...`: the parameter path (without the prefix).
+    SsmParameter { parameter: String },
+    /// `source_ami_filter`.
+    Filter(AmiFilter),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AmiFilter {
+    /// EC2 `DescribeImages` filters: name → accepted values.
+    pub filters: BTreeMap<String, Vec<String>>,
+    pub owners: Vec<String>,
+    pub most_recent: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct BlockDevice {
+    pub device_name: String,
+    pub volume_size: Option<i32>,
+    pub volume_type: Option<String>,
+    pub iops: Option<i32>,
+    pub throughput: Option<i32>,
+    pub delete_on_termination: Option<bool>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub no_device: bool,
+    pub virtual_name: Option<String>,
+}
+
+/// Instance metadata options. amibake requires IMDSv2 tokens by default
+/// (Packer defaults to optional); recipes can relax it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MetadataOptions {
+    pub http_endpoint: String,
+    pub http_tokens: String,
+    pub http_put_response_hop_limit: i32,
+    pub instance_metadata_tags: String,
+}
+
+impl Default for MetadataOptions {
+    fn default() -> Self {
+        MetadataOptions {
+            http_endpoint: "enabled".into(),
+            http_tokens: "required".into(),
+            http_put_response_hop_limit: 1,
+            instance_metadata_tags: "disabled".into(),
+        }
+    }
+}
+
+/// `retention { keep, min_age, keep_launched_within }`, read by `gc`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Retention {
+    pub keep: u32,
+    #[serde(with = "duration_secs")]
+    pub min_age: Duration,
+    #[serde(with = "duration_secs_opt")]
+    pub keep_launched_within: Option<Duration>,
+}
+
+/// `build { ... }`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Build {
+    pub name: Option<String>,
+    /// Names of the sources this build runs (`source.amazon-ebs.NAME` → `NAME`).
+    pub sources: Vec<String>,
+    pub provisioners: Vec<Provisioner>,
+    pub post_processors: Vec<PostProcessor>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Provisioner {
+    Shell(ShellProvisioner),
+    File(FileProvisioner),
+}
+
+impl Provisioner {
+    /// `shell`, `file`: used in messages ("provisioner 2 (shell)").
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Provisioner::Shell(_) => "shell",
+            Provisioner::File(_) => "file",
+        }
+    }
+    pub fn common(&self) -> &ProvisionerCommon {
+        match self {
+            Provisioner::Shell(p) => &p.common,
+            Provisioner::File(p) => &p.common,
+        }
+    }
+}
+
+/// Options every provisioner has.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ProvisionerCommon {
+    /// `name = "..."`, else `None` (messages then use type and position).
+    pub name: Option<String>,
+    #[serde(with = "duration_secs")]
+    pub pause_before: Duration,
+    pub max_retries: u32,
+    /// `only`/`except`: source names this provisioner is limited to / skips.
+    pub only: Vec<String>,
+    pub except: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShellProvisioner {
+    #[serde(flatten)]
+    pub common: ProvisionerCommon,
+    pub inline: Vec<String>,
+    /// Absolute paths of `script` / `scripts`, in order.
+    pub scripts: Vec<PathBuf>,
+    /// `KEY=VALUE` pairs, exported before the commands.
+    pub environment_vars: Vec<(String, String)>,
+    /// Default `/bin/sh -e`, as Packer.
+    pub inline_shebang: String,
+    pub expect_disconnect: bool,
+    /// Default 30 minutes; maps to SSM's `executionTimeout`.
+    #[serde(with = "duration_secs")]
+    pub timeout: Duration,
+    /// Default `[0]`.
+    pub valid_exit_codes: Vec<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileProvisioner {
+    #[serde(flatten)]
+    pub common: ProvisionerCommon,
+    pub payload: FilePayload,
+    /// Absolute path on the instance.
+    pub destination: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilePayload {
+    /// A local file or directory (absolute path).
+    Source(PathBuf),
+    /// Literal content.
+    Content(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PostProcessor {
+    /// Packer's manifest file, appended across runs.
+    Manifest {
+        output: PathBuf,
+        strip_path: bool,
+        custom_data: BTreeMap<String, String>,
+    },
+    /// A parameters file for `aws cloudformation deploy --parameter-overrides`
+    /// (`format = "deploy"`, JSON object) or `create-stack --parameters`
+    /// (`format = "create-stack"`, list of ParameterKey/ParameterValue).
+    CloudformationParameters {
+        output: PathBuf,
+        parameter_name: String,
+        format: CfnParamFormat,
+        /// Only this region's AMI goes into the file (default: build region).
+        region: Option<String>,
+    },
+    /// `PutParameter` of the AMI ID (data type `aws:ec2:image`) in every
+    /// region the image exists in.
+    SsmParameter {
+        name: String,
+        description: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CfnParamFormat {
+    Deploy,
+    CreateStack,
+}
+
+mod duration_secs {
+    use serde::Serializer;
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+mod duration_secs_opt {
+    use serde::Serializer;
+    use std::time::Duration;
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_f64(d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
