@@ -50,7 +50,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
         return None;
     }
     let mut f = Fields::of_block(block, format!("source \"amazon-ebs\" \"{name}\""));
-    let errors_before = l.diags.len();
+    let mark = l.mark();
 
     let region = f.required_string(
         l,
@@ -283,10 +283,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
     f.ignore(&["temporary_iam_instance_profile_policy_document"], "the temporary instance profile gets AmazonSSMManagedInstanceCore only; pass iam_instance_profile for more");
     f.finish(l);
 
-    if l.diags[errors_before..]
-        .iter()
-        .any(|d| d.severity == super::diag::Severity::Error)
-    {
+    if l.errors_since(mark) {
         return None;
     }
     Some(Source {
