@@ -72,7 +72,7 @@ pub async fn instance_state(emu: &Emulator, region: &str, id: &str) -> InstanceS
 }
 
 pub async fn wait_state(emu: &Emulator, region: &str, id: &str, want: InstanceStateName) {
-    eventually(20.0, &format!("{id} {want:?}"), || {
+    eventually(40.0, &format!("{id} {want:?}"), || {
         let want = want.clone();
         async move { (instance_state(emu, region, id).await == want).then_some(()) }
     })
@@ -108,7 +108,7 @@ pub async fn ping_status_by_filters(emu: &Emulator, region: &str, id: &str) -> O
 }
 
 pub async fn wait_online(emu: &Emulator, region: &str, id: &str) {
-    eventually(20.0, &format!("{id} Online"), || async move {
+    eventually(40.0, &format!("{id} Online"), || async move {
         (ping_status(emu, region, id).await.as_deref() == Some("Online")).then_some(())
     })
     .await

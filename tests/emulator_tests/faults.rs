@@ -86,15 +86,22 @@ async fn named_error_on_the_nth_call_only() {
 #[tokio::test]
 async fn slow_fault_delays_the_call() {
     let emu = Emulator::start();
+    // Warm moto up first: its first IAM/STS calls load AWS managed policies (seconds).
+    emu.iam().list_roles().send().await.unwrap();
+    emu.sts(REGION).get_caller_identity().send().await.unwrap();
+    emu.clear_calls();
     emu.inject_fault(json!({"service": "sts", "action": "GetCallerIdentity", "kind": "slow",
-                            "delay_seconds": 1.0, "count": 1}));
+                            "delay_seconds": 2.0, "count": 1}));
     let sts = emu.sts(REGION);
     let t = Instant::now();
     sts.get_caller_identity().send().await.unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(950));
-    let t = Instant::now();
+    assert!(t.elapsed() >= Duration::from_millis(1950));
     sts.get_caller_identity().send().await.unwrap();
-    assert!(t.elapsed() < Duration::from_millis(900));
+    // Server-side durations from the call log (client timing is noisy on a loaded machine).
+    let calls = emu.control("GET", "calls", None).unwrap();
+    let d: Vec<f64> = calls["calls"].as_array().unwrap().iter().map(|c| c["duration"].as_f64().unwrap()).collect();
+    assert!(d[0] >= 1.95, "{d:?}");
+    assert!(d[1] < 1.0, "{d:?}");
 }
 
 #[tokio::test]
@@ -118,18 +125,18 @@ async fn instance_marked_never_online_never_registers() {
 
 #[tokio::test]
 async fn copy_image_into_a_failing_region_ends_failed_with_a_state_reason() {
-    let emu = Emulator::start();
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("copy_pending", 2.0));
     emu.copy_image_fails("eu-west-1");
     let src = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "src"})).remove(0);
-    let bad = emu.ec2("eu-west-1").copy_image().source_image_id(&src).source_region(REGION).name("c")
-        .send().await.unwrap().image_id().unwrap().to_string();
-    let good = emu.ec2("us-west-2").copy_image().source_image_id(&src).source_region(REGION).name("c")
+    let bad = emu.ec2("eu-west-1").copy_image().source_image_id(&src).source_region(REGION).name("copy-bad")
         .send().await.unwrap().image_id().unwrap().to_string();
     let image = |region: &'static str, id: String| {
         let ec2 = emu.ec2(region);
         async move { ec2.describe_images().image_ids(id).send().await.unwrap().images()[0].clone() }
     };
     assert_eq!(image("eu-west-1", bad.clone()).await.state(), Some(&ImageState::Pending));
+    let good = emu.ec2("us-west-2").copy_image().source_image_id(&src).source_region(REGION).name("copy-good")
+        .send().await.unwrap().image_id().unwrap().to_string();
     let failed = eventually(10.0, "failed", || {
         let f = image("eu-west-1", bad.clone());
         async move {

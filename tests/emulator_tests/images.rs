@@ -92,9 +92,9 @@ async fn create_image_tags_image_and_snapshots_and_copy_image_tags_is_honoured()
     let s = ec2.describe_snapshots().snapshot_ids(&snap).send().await.unwrap();
     assert_eq!(s.snapshots()[0].tags(), &[tag("snap", "y")]);
 
-    let with = emu.ec2("eu-west-1").copy_image().source_image_id(&img).source_region(REGION).name("c1")
+    let with = emu.ec2("eu-west-1").copy_image().source_image_id(&img).source_region(REGION).name("copy-with-tags")
         .copy_image_tags(true).send().await.unwrap().image_id().unwrap().to_string();
-    let without = emu.ec2("eu-west-1").copy_image().source_image_id(&img).source_region(REGION).name("c2")
+    let without = emu.ec2("eu-west-1").copy_image().source_image_id(&img).source_region(REGION).name("copy-without-tags")
         .send().await.unwrap().image_id().unwrap().to_string();
     let d = emu.ec2("eu-west-1").describe_images().image_ids(&with).image_ids(&without).send().await.unwrap();
     for i in d.images() {
@@ -131,14 +131,18 @@ async fn image_deprecation_can_be_enabled_and_disabled() {
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
     let img = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "dep"})).remove(0);
+    // Two days from now, at second 10 of a minute: AWS rounds to the minute.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let minute = (now / 60 + 2 * 24 * 60) * 60;
     ec2.enable_image_deprecation()
         .image_id(&img)
-        .deprecate_at(DateTime::from_secs(4_102_444_810)) // 2100-01-01T00:00:10Z
+        .deprecate_at(DateTime::from_secs(minute + 10))
         .send()
         .await
         .unwrap();
     let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
-    assert_eq!(d.images()[0].deprecation_time(), Some("2100-01-01T00:00:00.000Z"));
+    let want = DateTime::from_secs(minute).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap();
+    assert_eq!(d.images()[0].deprecation_time(), Some(format!("{}.000Z", &want[..19])).as_deref());
     let err = ec2.enable_image_deprecation().image_id(&img).deprecate_at(DateTime::from_secs(1_000_000_000))
         .send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterValue"));

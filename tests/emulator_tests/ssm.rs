@@ -217,7 +217,7 @@ async fn execution_timeout_kills_the_script_and_reports_timed_out() {
 
 #[tokio::test]
 async fn exit_194_reboots_the_instance_and_runs_the_script_again() {
-    let emu = Emulator::start_with(EmulatorOptions::new().delay("instance_rebooting", 1.0));
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("instance_rebooting", 2.0));
     let id = managed_instance(&emu, REGION).await;
     let script = [
         "n=$(cat /root/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > /root/runs",
@@ -226,7 +226,7 @@ async fn exit_194_reboots_the_instance_and_runs_the_script_again() {
     ];
     let cid = send(&emu, REGION, &id, &script, &[]).await;
     // The instance goes offline during the reboot ...
-    eventually(10.0, "ConnectionLost during reboot", || {
+    eventually(30.0, "ConnectionLost during reboot", || {
         let emu = &emu;
         let id = id.clone();
         async move { (ping_status(emu, REGION, &id).await.as_deref() == Some("ConnectionLost")).then_some(()) }

@@ -5,9 +5,10 @@ writable parts of a Linux tree (``/etc /opt /root /home /tmp /var /srv /usr/loca
 Commands run with bubblewrap: host ``/usr`` read-only (with the usual ``/bin``,
 ``/lib``... symlinks), the instance directories bound read-write on top, new
 PID/IPC/UTS/mount (and user, where possible) namespaces, the host network shared.
-``/etc`` starts as a copy of the host's ``/etc`` taken when the instance root
-is created (so users, resolv.conf and CA certificates work), then belongs to
-the instance.
+``/etc`` is the instance's own writable directory, seeded with copies of a few
+host files (passwd, group, hosts, resolv.conf, ...); a handful of bigger host
+subdirectories (``/etc/ssl``, ``/etc/alternatives``, ``/etc/apt``...) are
+bound read-only on top of it so CA certificates and alternatives work.
 """
 
 from __future__ import annotations
@@ -53,8 +54,18 @@ def bwrap_works() -> bool:
     return _bwrap_ok
 
 
+# /etc: these small files are copied into each instance (writable); the bigger
+# host subdirectories below are bound read-only on top inside the sandbox.
+ETC_FILES = ("passwd", "group", "hosts", "hostname", "resolv.conf", "nsswitch.conf", "profile", "shells",
+             "environment", "ld.so.cache", "ld.so.conf", "login.defs", "localtime", "timezone", "os-release",
+             "ca-certificates.conf", "bash.bashrc", "issue", "debian_version", "mime.types", "protocols",
+             "services", "inputrc", "adduser.conf", "subuid", "subgid")
+ETC_RO_DIRS = ("ssl", "alternatives", "ca-certificates", "ld.so.conf.d", "profile.d", "apt", "dpkg",
+               "security", "pam.d", "default", "skel", "pki", "crypto-policies")
+
+
 def _base_dir() -> str:
-    """A pristine skeleton (with a copy of host /etc) made once per data dir."""
+    """A pristine skeleton made once per data dir (small: copying must be cheap)."""
     base = os.path.join(STATE.data_dir, "base-root")
     with _base_lock:
         if not os.path.isdir(base):
@@ -62,13 +73,17 @@ def _base_dir() -> str:
             shutil.rmtree(tmp, ignore_errors=True)
             os.makedirs(tmp)
             for d in WRITABLE_DIRS:
-                if d == "etc":
-                    shutil.copytree("/etc", os.path.join(tmp, "etc"), symlinks=True,
-                                    ignore_dangling_symlinks=True,
-                                    ignore=shutil.ignore_patterns("shadow*", "gshadow*", "ssh"),
-                                    copy_function=_copy_quiet)
-                else:
-                    os.makedirs(os.path.join(tmp, d), exist_ok=True)
+                os.makedirs(os.path.join(tmp, d), exist_ok=True)
+            for name in ETC_FILES:
+                src = os.path.join("/etc", name)
+                dst = os.path.join(tmp, "etc", name)
+                if os.path.islink(src):
+                    os.symlink(os.readlink(src), dst)
+                elif os.path.isfile(src):
+                    _copy_quiet(src, dst)
+            for d in ETC_RO_DIRS:
+                if os.path.isdir(os.path.join("/etc", d)):
+                    os.makedirs(os.path.join(tmp, "etc", d), exist_ok=True)
             os.chmod(os.path.join(tmp, "tmp"), 0o1777)
             for d in ("var/tmp", "var/log", "var/lib", "var/cache", "home/ec2-user"):
                 os.makedirs(os.path.join(tmp, d), exist_ok=True)
@@ -145,6 +160,9 @@ def sandbox_argv(root: str, workdir: str, argv: list[str]) -> tuple[list[str], s
         for d in WRITABLE_DIRS:
             os.makedirs(os.path.join(root, d), exist_ok=True)
             cmd += ["--bind", os.path.join(root, d), "/" + d]
+        for d in ETC_RO_DIRS:
+            if os.path.isdir(os.path.join("/etc", d)):
+                cmd += ["--ro-bind", os.path.join("/etc", d), "/etc/" + d]
         cmd += ["--proc", "/proc", "--dev", "/dev", "--hostname", "ip-10-0-0-1",
                 "--chdir", workdir, "--clearenv"]
         for k, v in env.items():
