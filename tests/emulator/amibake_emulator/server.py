@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     create_backend_app,
 )
 
-from . import calls, control, ec2_extras, faults, lifecycle, sandbox, ssm_agent  # noqa: E402
+from . import calls, control, ec2_extras, faults, lifecycle, perf, sandbox, ssm_agent  # noqa: E402
 from .protocol import internal_error, parse_request, read_body, unimplemented_error  # noqa: E402
 from .state import PROFILES, STATE, tick  # noqa: E402
 
@@ -106,6 +106,7 @@ class EmulatorApp:
 
 
 def install_patches() -> None:
+    perf.install()
     lifecycle.install()
     ec2_extras.install()
     ssm_agent.install()
@@ -154,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             stopping.set()
             threading.Thread(target=server.shutdown, daemon=True).start()
 
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID` dumps every thread's stack
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.exit_on_stdin_eof:
