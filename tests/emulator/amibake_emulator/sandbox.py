@@ -23,6 +23,7 @@ from .state import STATE
 
 WRITABLE_DIRS = ("etc", "opt", "root", "home", "tmp", "var", "srv", "usr/local")
 _base_lock = threading.Lock()
+_roots_lock = threading.Lock()
 _bwrap_ok: bool | None = None
 
 
@@ -116,6 +117,22 @@ def ensure_root(instance_id: str) -> str:
     root = STATE.instance_root(instance_id)
     if os.path.isdir(root):
         return root
+    # Several commands (a script and its output peeks) may reach a fresh
+    # instance at once: create the root once, under a lock, and publish it
+    # with an atomic rename so no one sees a half-copied tree.
+    with _roots_lock:
+        if os.path.isdir(root):
+            return root
+        staging = root + ".creating"
+        shutil.rmtree(staging, ignore_errors=True)
+        copy_tree(_root_source(instance_id) or _base_dir(), staging)
+        os.rename(staging, root)
+    return root
+
+
+def _root_source(instance_id: str) -> str | None:
+    """The files an instance starts with: those of the image it was launched
+    from, when that image carries files."""
     rec = STATE.instances.get(instance_id, {})
     src = None
     image_id = rec.get("image_id")
@@ -125,8 +142,7 @@ def ensure_root(instance_id: str) -> str:
             src = img["files"]
     if src is None and rec.get("image_files") and os.path.isdir(rec["image_files"]):
         src = rec["image_files"]
-    copy_tree(src or _base_dir(), root)
-    return root
+    return src
 
 
 def snapshot_root(instance_id: str, dest: str) -> None:
