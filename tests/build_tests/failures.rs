@@ -1,0 +1,1 @@
+//! Failure at each step ends with a clear message and nothing left.

@@ -1,0 +1,6 @@
+//! Build tests, one module per concern. `common` builds recipes and checks
+//! that nothing is left behind.
+
+mod common;
+mod failures;
+mod happy;
