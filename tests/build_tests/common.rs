@@ -104,6 +104,15 @@ pub fn aws(emu: &Emulator) -> Aws {
     Aws::from_config(emu.sdk_config_with_retries("us-east-1", 4))
 }
 
+/// Quiet, or plain progress on stderr with AMIBAKE_TEST_LOG=1.
+pub fn test_ui() -> Ui {
+    if std::env::var_os("AMIBAKE_TEST_LOG").is_some() {
+        Ui::new(amibake::ui::LogFormat::Text, true, true)
+    } else {
+        Ui::quiet()
+    }
+}
+
 pub fn options() -> BuildOptions {
     BuildOptions {
         run_id: uuid::Uuid::new_v4().to_string(),
@@ -120,7 +129,7 @@ pub async fn build_with(
 ) -> Vec<Outcome> {
     build::run(
         &aws(emu),
-        &Ui::quiet(),
+        &test_ui(),
         recipe,
         opts,
         &Selection::default(),
