@@ -10,6 +10,7 @@
 //! `amibake cleanup` finds what a killed process left.
 
 pub mod fingerprint;
+pub mod leftovers;
 pub mod manifest;
 pub mod outputs;
 pub mod state;
@@ -268,6 +269,7 @@ impl Selection {
 }
 
 /// One finished or failed source build.
+#[derive(Debug)]
 pub struct Outcome {
     pub result: BuildResult,
     pub error: Option<Error>,

@@ -2,5 +2,6 @@
 //! returns the process exit code.
 
 pub mod build;
+pub mod cleanup;
 pub mod inspect;
 pub mod validate;

@@ -4,3 +4,5 @@
 mod common;
 mod failures;
 mod happy;
+mod resilience;
+mod reuse;

@@ -239,7 +239,7 @@ fn launch_error<R: std::fmt::Debug>(
 
 /// Wait for an instance state; fail at once if it ends up terminated
 /// while we wait for anything else.
-pub(crate) async fn wait_instance(
+pub async fn wait_instance(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
     want: InstanceStateName,

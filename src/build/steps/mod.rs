@@ -51,7 +51,7 @@ pub(crate) fn state_backoff(state: &BuildState) -> Backoff {
 }
 
 /// An EC2 filter with one or more values.
-pub(crate) fn filter(name: &str, values: &[&str]) -> Filter {
+pub fn filter(name: &str, values: &[&str]) -> Filter {
     Filter::builder()
         .name(name)
         .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
@@ -59,7 +59,7 @@ pub(crate) fn filter(name: &str, values: &[&str]) -> Filter {
 }
 
 /// Snapshot IDs behind an image's block device mappings.
-pub(crate) fn snapshot_ids(image: &Image) -> Vec<String> {
+pub fn snapshot_ids(image: &Image) -> Vec<String> {
     image
         .block_device_mappings()
         .iter()
@@ -108,7 +108,7 @@ pub(crate) async fn wait_image_available(
 /// Deregister an image and delete its snapshots; missing ones are fine
 /// (cleanup is idempotent). Works on pending images too, which cancels a
 /// copy in progress.
-pub(crate) async fn delete_image(
+pub async fn delete_image(
     ec2: &aws_sdk_ec2::Client,
     ami_id: &str,
     known_snapshots: &[String],
