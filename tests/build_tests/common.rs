@@ -90,6 +90,7 @@ pub fn recipe(
     Recipe {
         path: dir.join("test.pkr.hcl"),
         variables: BTreeMap::new(),
+        warnings: vec![],
         builds: vec![Build {
             name: Some("test".into()),
             sources: sources.iter().map(|s| s.name.clone()).collect(),
