@@ -4,7 +4,7 @@
 #   amibake build recipes/etherpad.hcl
 #
 # The image is copied to one more region, tagged, published as the SSM
-# parameter /awsinaction/etherpad/ami-id in both regions and written to
+# parameter /etherpad/ami-id in both regions and written to
 # etherpad-parameters.json for `aws cloudformation create-stack --parameters`
 # (see recipes/etherpad.cfn.yaml).
 
@@ -96,7 +96,7 @@ build {
   }
 
   post-processor "ssm-parameter" {
-    name        = "/awsinaction/etherpad/ami-id"
+    name        = "/etherpad/ami-id"
     description = "Latest Etherpad AMI built by amibake"
   }
 }

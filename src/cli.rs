@@ -110,6 +110,16 @@ pub enum Command {
         after_help = "Examples:\n  amibake inspect recipes/etherpad.hcl\n  amibake inspect recipes/etherpad.hcl --var region=eu-west-1 | jq .sources"
     )]
     Inspect(commands::inspect::InspectArgs),
+    /// Build the recipe's images and print `REGION AMI_ID` lines
+    #[command(
+        after_help = "Examples:\n  amibake build recipes/etherpad.hcl\n  amibake build recipes/etherpad.hcl --output json --skip-if-unchanged\n  amibake build recipes/etherpad.hcl --on-error=abort --only etherpad\n\nExit codes: 0 built, 1 build failed (nothing left behind), 2 usage or recipe error, 130 interrupted (cleanup ran)."
+    )]
+    Build(commands::build::BuildArgs),
+    /// List (dry run) or remove resources that interrupted builds left behind
+    #[command(
+        after_help = "Examples:\n  amibake cleanup --regions us-east-1,eu-west-1          # dry run\n  amibake cleanup --regions us-east-1 --older-than 2h --apply\n  amibake cleanup --build-id ab-0123456789ab --regions us-east-1 --older-than 0s --apply\n\nA build counts as no longer running once its resources are older than --older-than (default 1h)."
+    )]
+    Cleanup(commands::cleanup::CleanupArgs),
 }
 
 /// Entry point of the binary.
@@ -130,6 +140,8 @@ fn run(cli: Cli, ui: Ui) -> Result<u8, Error> {
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args, &ui),
         Command::Inspect(args) => commands::inspect::run(&args, &ui),
+        Command::Build(args) => commands::build::run(&args, &cli.global, &ui),
+        Command::Cleanup(args) => commands::cleanup::run(&args, &cli.global, &ui),
     }
 }
 

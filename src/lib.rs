@@ -8,6 +8,7 @@
 //! configured by [`aws`]) → `ui` (progress on stderr, results on stdout).
 
 pub mod aws;
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod error;

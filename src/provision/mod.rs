@@ -6,5 +6,8 @@
 //! no SSH keys, no inbound ports, no plugin binaries.
 
 mod online;
+// TEMPORARY until branch `provision` lands; see the file's doc comment.
+mod session_temporary;
 
 pub use online::{wait_online, OnlineState};
+pub use session_temporary::ProvisionSession;

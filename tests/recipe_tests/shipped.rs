@@ -46,7 +46,7 @@ fn etherpad_recipe_resolves_as_documented() {
         matches!(&b.post_processors[1], PostProcessor::CloudformationParameters { parameter_name, format: CfnParamFormat::CreateStack, .. } if parameter_name == "ImageId")
     );
     assert!(
-        matches!(&b.post_processors[2], PostProcessor::SsmParameter { name, .. } if name == "/awsinaction/etherpad/ami-id")
+        matches!(&b.post_processors[2], PostProcessor::SsmParameter { name, .. } if name == "/etherpad/ami-id")
     );
 }
 

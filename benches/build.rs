@@ -1,0 +1,212 @@
+//! A whole build on the emulator with its realistic delay profile (AWS
+//! timings scaled ~1/20). Reports wall time, the emulator delays on the
+//! critical path, the difference (amibake's overhead) and API calls by
+//! action. Targets (issue 4): overhead < 1.5 s copying to three regions;
+//! five copy regions no slower than one + 20 %; `--skip-if-unchanged` on an
+//! unchanged recipe < 2 s.
+//!
+//! Run with `scripts/bench build` (or `cargo bench --bench build`).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use amibake::aws::Aws;
+use amibake::build::{self, BuildOptions, Interrupts, Selection};
+use amibake::recipe::*;
+use amibake::ui::Ui;
+use support::{Emulator, EmulatorOptions};
+
+const COPY_REGIONS: &[&str] = &[
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-2",
+    "sa-east-1",
+];
+
+fn source(name: &str, copies: usize) -> Source {
+    Source {
+        name: "bench".into(),
+        kind: "amazon-ebs".into(),
+        region: "us-east-1".into(),
+        instance_type: "t3.micro".into(),
+        source_ami: SourceAmi::SsmParameter {
+            parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+                .into(),
+        },
+        ami_name: name.into(),
+        ami_description: None,
+        tags: BTreeMap::new(),
+        run_tags: BTreeMap::new(),
+        run_volume_tags: BTreeMap::new(),
+        snapshot_tags: BTreeMap::new(),
+        subnet_id: None,
+        vpc_id: None,
+        security_group_ids: vec![],
+        associate_public_ip_address: None,
+        iam_instance_profile: None,
+        user_data: None,
+        launch_block_device_mappings: vec![],
+        ami_block_device_mappings: vec![],
+        metadata_options: MetadataOptions::default(),
+        imds_support: None,
+        encrypt_boot: None,
+        kms_key_id: None,
+        region_kms_key_ids: BTreeMap::new(),
+        ami_regions: COPY_REGIONS[..copies]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ami_users: vec![],
+        ami_groups: vec![],
+        ami_org_arns: vec![],
+        ami_ou_arns: vec![],
+        deprecate_at: None,
+        force_deregister: false,
+        force_delete_snapshot: false,
+        skip_create_ami: false,
+        state_timeout: Duration::from_secs(120),
+        max_poll_interval: Duration::from_secs(5),
+        staging_bucket: None,
+        retention: None,
+    }
+}
+
+fn recipe(src: Source) -> Recipe {
+    Recipe {
+        path: "bench.pkr.hcl".into(),
+        variables: BTreeMap::new(),
+        warnings: vec![],
+        builds: vec![Build {
+            name: None,
+            sources: vec![src.name.clone()],
+            provisioners: vec![Provisioner::Shell(ShellProvisioner {
+                common: ProvisionerCommon::default(),
+                inline: vec!["echo baked > /tmp/baked".into()],
+                scripts: vec![],
+                environment_vars: vec![],
+                inline_shebang: "/bin/sh -e".into(),
+                expect_disconnect: false,
+                timeout: Duration::from_secs(60),
+                valid_exit_codes: vec![0],
+            })],
+            post_processors: vec![],
+        }],
+        sources: vec![src],
+    }
+}
+
+async fn run(emu: &Emulator, r: &Recipe, skip: bool) -> (Duration, bool) {
+    let aws = Aws::from_config(emu.sdk_config_with_retries("us-east-1", 5));
+    let opts = BuildOptions {
+        run_id: "bench".into(),
+        skip_if_unchanged: skip,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let mut out = build::run(
+        &aws,
+        &Ui::quiet(),
+        r,
+        &opts,
+        &Selection::default(),
+        &Interrupts::none(),
+    )
+    .await
+    .expect("build starts");
+    let o = out.remove(0);
+    if let Some(e) = o.error {
+        panic!("build failed: {e}\n{}", emu.logs());
+    }
+    (start.elapsed(), o.result.reused)
+}
+
+fn critical_path(emu: &Emulator, copies: usize) -> f64 {
+    let cfg = emu.config();
+    let d = |k: &str| cfg["delays"][k].as_f64().unwrap_or(0.0);
+    let copy = if copies > 0 { d("copy_pending") } else { 0.0 };
+    d("iam_propagation")
+        + d("instance_pending")
+        + d("ssm_register")
+        + d("command_start")
+        + d("invocation_visible")
+        + d("instance_stopping")
+        + d("image_pending")
+        + copy
+        + d("instance_shutting_down")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+async fn main() {
+    let emu = Emulator::start_with(EmulatorOptions::new().profile("realistic"));
+    // Warm moto's per-region backends (first touch loads ~1,300 AMIs per
+    // region), which is emulator cost, not amibake's.
+    for r in std::iter::once("us-east-1").chain(COPY_REGIONS.iter().copied()) {
+        let _ = emu.ec2(r).describe_images().owners("self").send().await;
+        let _ = emu.ssm(r).describe_parameters().send().await;
+    }
+    let _ = run(&emu, &recipe(source("bench-warmup", 0)), false).await;
+
+    let mut results = Vec::new();
+    for copies in [3usize, 1, 5] {
+        emu.clear_calls();
+        let (wall, _) = run(
+            &emu,
+            &recipe(source(&format!("bench-{copies}"), copies)),
+            false,
+        )
+        .await;
+        let crit = critical_path(&emu, copies);
+        let mut by_action: BTreeMap<String, usize> = BTreeMap::new();
+        for c in emu.calls() {
+            *by_action
+                .entry(format!("{}:{}", c.service, c.action))
+                .or_default() += 1;
+        }
+        let overhead = wall.as_secs_f64() - crit;
+        println!(
+            "build with {copies} copy region(s): wall {:.2}s, critical-path delays {:.2}s, overhead {:.2}s, {} API calls",
+            wall.as_secs_f64(),
+            crit,
+            overhead,
+            by_action.values().sum::<usize>()
+        );
+        for (a, n) in &by_action {
+            println!("    {n:>4} {a}");
+        }
+        results.push((copies, wall, overhead));
+    }
+    let three = results.iter().find(|r| r.0 == 3).unwrap();
+    let one = results.iter().find(|r| r.0 == 1).unwrap();
+    let five = results.iter().find(|r| r.0 == 5).unwrap();
+    println!(
+        "target overhead < 1.50s with 3 copy regions: {:.2}s {}",
+        three.2,
+        if three.2 < 1.5 { "PASS" } else { "FAIL" }
+    );
+    let ratio = five.1.as_secs_f64() / one.1.as_secs_f64();
+    println!(
+        "target 5 regions <= 1 region + 20%: {:.2}s vs {:.2}s (x{ratio:.2}) {}",
+        five.1.as_secs_f64(),
+        one.1.as_secs_f64(),
+        if ratio <= 1.2 { "PASS" } else { "FAIL" }
+    );
+
+    // --skip-if-unchanged: build once, then time the unchanged run.
+    let r = recipe(source("bench-skip", 1));
+    run(&emu, &r, true).await;
+    let (wall, reused) = run(&emu, &r, true).await;
+    assert!(reused, "second run did not reuse the images");
+    println!(
+        "target --skip-if-unchanged unchanged < 2s: {:.2}s {}",
+        wall.as_secs_f64(),
+        if wall < Duration::from_secs(2) {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
+}

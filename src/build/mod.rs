@@ -1,0 +1,339 @@
+//! The build pipeline: from a resolved recipe source to AMIs in every region.
+//!
+//! A build is an ordered list of [`Step`]s, each with a `run` and a
+//! `cleanup`, as in Packer's multistep runner. Cleanups run in reverse order
+//! on success, failure and interrupt, so every step undoes what it created
+//! (on success only the temporary resources; on failure also the images).
+//! Steps record what they create in [`BuildState`] *before* they wait on it,
+//! so an interrupt that drops a step mid-wait still leaves cleanup enough to
+//! find it; resources are also tagged `amibake:build-id` so that
+//! `amibake cleanup` finds what a killed process left.
+
+pub mod fingerprint;
+pub mod leftovers;
+pub mod manifest;
+pub mod outputs;
+pub mod state;
+pub mod steps;
+pub mod tags;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub use state::{BuildOptions, BuildResult, BuildState, OnError, RegionImage};
+
+/// A boxed future borrowed from a step and the state, so steps can be
+/// trait objects in one ordered `Vec`.
+pub type StepFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One stage of the pipeline.
+pub trait Step: Send {
+    /// Short name shown in progress ("launch instance").
+    fn name(&self) -> &'static str;
+    /// Whether the step still runs when `--skip-if-unchanged` found existing
+    /// images (only the publishing steps do).
+    fn runs_when_reused(&self) -> bool {
+        false
+    }
+    /// Do the work, recording every created resource in `state` as soon as
+    /// it exists.
+    fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>>;
+    /// Undo what `run` created. Must be idempotent and tolerate a `run` that
+    /// stopped half way. Errors are reported, and the remaining cleanups
+    /// still run.
+    fn cleanup<'a>(&'a mut self, _state: &'a BuildState) -> StepFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Counts SIGINT/SIGTERM: the first interrupts the build (cleanup still
+/// runs), the second aborts the cleanup.
+#[derive(Clone)]
+pub struct Interrupts {
+    rx: watch::Receiver<u32>,
+}
+
+impl Interrupts {
+    /// Listen for Ctrl-C and SIGTERM for the rest of the process.
+    pub fn from_signals() -> Interrupts {
+        let (tx, rx) = watch::channel(0u32);
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            loop {
+                #[cfg(unix)]
+                let got = tokio::select! {
+                    r = tokio::signal::ctrl_c() => r.is_ok(),
+                    _ = async {
+                        match term.as_mut() {
+                            Some(t) => { t.recv().await; }
+                            None => std::future::pending::<()>().await,
+                        }
+                    } => true,
+                };
+                #[cfg(not(unix))]
+                let got = tokio::signal::ctrl_c().await.is_ok();
+                if !got {
+                    break;
+                }
+                tx.send_modify(|n| *n += 1);
+            }
+        });
+        Interrupts { rx }
+    }
+
+    /// Never fires (library use and tests).
+    pub fn none() -> Interrupts {
+        let (tx, rx) = watch::channel(0u32);
+        std::mem::forget(tx);
+        Interrupts { rx }
+    }
+
+    /// A handle tests can trigger.
+    pub fn manual() -> (watch::Sender<u32>, Interrupts) {
+        let (tx, rx) = watch::channel(0u32);
+        (tx, Interrupts { rx })
+    }
+
+    /// Resolve once at least `n` interrupts were received.
+    pub async fn at_least(&self, n: u32) {
+        let mut rx = self.rx.clone();
+        if rx.wait_for(|v| *v >= n).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    pub fn count(&self) -> u32 {
+        *self.rx.borrow()
+    }
+}
+
+/// Run `steps` in order, then their cleanups in reverse.
+///
+/// Returns the step error (or [`Error::interrupted`]). With
+/// `--on-error=abort` a failed build skips cleanup and the error's hint
+/// lists what was left and how to remove it.
+pub async fn run_steps(
+    steps: &mut [Box<dyn Step>],
+    state: &mut BuildState,
+    interrupts: &Interrupts,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut ran = 0;
+    let mut outcome: Result<()> = Ok(());
+    for (i, step) in steps.iter_mut().enumerate() {
+        if state.reused && !step.runs_when_reused() {
+            continue;
+        }
+        ran = i + 1;
+        let name = step.name();
+        state.ui.debug(&format!("{}: step {name}", state.label()));
+        let result = tokio::select! {
+            r = step.run(state) => r,
+            _ = interrupts.at_least(1) => Err(Error::interrupted()),
+        };
+        if let Err(e) = result {
+            outcome = Err(e.context(format!("{} ({name})", state.label())));
+            break;
+        }
+    }
+    state.succeeded = outcome.is_ok();
+    state.duration = started.elapsed();
+
+    let interrupted = matches!(&outcome, Err(e) if e.kind() == ErrorKind::Interrupted);
+    if let Err(e) = &outcome {
+        if state.options.on_error == OnError::Abort && !interrupted {
+            let remains = state.remaining_resources();
+            let hint = abort_hint(state, &remains);
+            state.ui.event(
+                "abort",
+                &format!(
+                    "--on-error=abort: kept {} resource(s) for debugging",
+                    remains.len()
+                ),
+                json!({ "build_id": state.build_id, "resources": remains }),
+            );
+            return Err(Error::new(e.kind(), e.message().to_owned()).with_hint(hint));
+        }
+    }
+
+    // Cleanups in reverse, including the step that failed (it may have
+    // created something before failing). A second interrupt aborts them.
+    let step_progress = if state.succeeded {
+        None
+    } else {
+        Some(state.ui.step(&format!("{}: cleaning up", state.label())))
+    };
+    let cleanup = async {
+        let mut failures = Vec::new();
+        for step in steps[..ran].iter_mut().rev() {
+            if state.reused && !step.runs_when_reused() {
+                continue;
+            }
+            if let Err(e) = step.cleanup(state).await {
+                state.ui.warn(&format!(
+                    "{}: cleanup of {} failed: {}",
+                    state.label(),
+                    step.name(),
+                    e
+                ));
+                failures.push(e);
+            }
+        }
+        failures
+    };
+    let failures = tokio::select! {
+        f = cleanup => Some(f),
+        _ = interrupts.at_least(if interrupted { 2 } else { 1 }) => None,
+    };
+    match failures {
+        None => {
+            let remains = state.remaining_resources();
+            if let Some(p) = step_progress {
+                p.failed("aborted by a second interrupt");
+            }
+            return Err(Error::interrupted()
+                .context("cleanup aborted")
+                .with_hint(abort_hint(state, &remains)));
+        }
+        Some(f) if !f.is_empty() => {
+            if let Some(p) = step_progress {
+                p.failed(&format!("{} cleanup error(s)", f.len()));
+            }
+            let remains = state.remaining_resources();
+            let first = f.into_iter().next().unwrap();
+            let msg = match outcome {
+                Err(e) => format!("{}; cleanup also failed: {}", e.message(), first.message()),
+                Ok(()) => format!("{}: cleanup failed: {}", state.label(), first.message()),
+            };
+            return Err(Error::aws(msg).with_hint(abort_hint(state, &remains)));
+        }
+        Some(_) => {
+            if let Some(p) = step_progress {
+                p.done("nothing left behind");
+            }
+        }
+    }
+    outcome
+}
+
+fn abort_hint(state: &BuildState, remains: &[serde_json::Value]) -> String {
+    let mut s = String::new();
+    if remains.is_empty() {
+        s.push_str("nothing was left behind");
+    } else {
+        s.push_str("left behind:\n");
+        for r in remains {
+            s.push_str(&format!(
+                "    {} {} ({})  remove: {}\n",
+                r["type"].as_str().unwrap_or(""),
+                r["id"].as_str().unwrap_or(""),
+                r["region"].as_str().unwrap_or("global"),
+                r["remove"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    let mut regions = state.source.all_regions();
+    regions.dedup();
+    s.push_str(&format!(
+        "\n  remove everything of this build with: amibake cleanup --build-id {} --regions {} --older-than 0s --apply",
+        state.build_id,
+        regions.join(",")
+    ));
+    s
+}
+
+/// Which sources of a recipe to build (`--only` / `--except`, by source
+/// name or `amazon-ebs.NAME`, as Packer).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub except: Vec<String>,
+}
+
+impl Selection {
+    fn matches(s: &str, name: &str) -> bool {
+        s == name || s == format!("amazon-ebs.{name}") || s == format!("source.amazon-ebs.{name}")
+    }
+    pub fn wants(&self, name: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|o| Self::matches(o, name)))
+            && !self.except.iter().any(|e| Self::matches(e, name))
+    }
+}
+
+/// One finished or failed source build.
+#[derive(Debug)]
+pub struct Outcome {
+    pub result: BuildResult,
+    pub error: Option<Error>,
+}
+
+/// Build every selected source of `recipe`, all in parallel, each with its
+/// own pipeline and build ID.
+pub async fn run(
+    aws: &crate::aws::Aws,
+    ui: &crate::ui::Ui,
+    recipe: &crate::recipe::Recipe,
+    options: &BuildOptions,
+    selection: &Selection,
+    interrupts: &Interrupts,
+) -> Result<Vec<Outcome>> {
+    let mut states = Vec::new();
+    for build in &recipe.builds {
+        for name in &build.sources {
+            if !selection.wants(name) {
+                continue;
+            }
+            let source = recipe
+                .source(name)
+                .cloned()
+                .ok_or_else(|| Error::usage(format!("build refers to unknown source {name}")))?;
+            states.push(BuildState::new(
+                aws.clone(),
+                ui.clone(),
+                options.clone(),
+                recipe.path.clone(),
+                source,
+                build.clone(),
+            ));
+        }
+    }
+    for n in selection.only.iter() {
+        if !states.iter().any(|s| Selection::matches(n, &s.source.name)) {
+            return Err(
+                Error::usage(format!("--only {n}: no such source in the recipe")).with_hint(
+                    format!(
+                        "sources: {}",
+                        recipe
+                            .sources
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            );
+        }
+    }
+    if states.is_empty() {
+        return Err(Error::usage("no source selected to build")
+            .with_hint("check --only/--except and the recipe's build blocks"));
+    }
+    let outcomes = futures::future::join_all(states.into_iter().map(|mut state| async move {
+        let mut steps = steps::pipeline();
+        let r = run_steps(&mut steps, &mut state, interrupts).await;
+        Outcome {
+            result: state.result(),
+            error: r.err(),
+        }
+    }))
+    .await;
+    Ok(outcomes)
+}

@@ -1,0 +1,163 @@
+//! A temporary security group with no inbound rules (SSM needs none; the
+//! default egress rule lets the agent reach its endpoints), unless the
+//! recipe names `security_group_ids`.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::ResourceType;
+
+use super::{filter, state_backoff};
+use crate::aws::{error_code, sdk_error};
+use crate::build::{tags, BuildState, Step, StepFuture};
+use crate::error::{Error, Result};
+use crate::poll::{wait_until, Check};
+
+pub struct SecurityGroup;
+
+impl Step for SecurityGroup {
+    fn name(&self) -> &'static str {
+        "security group"
+    }
+    fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if !state.source.security_group_ids.is_empty() {
+                state.security_group_ids = state.source.security_group_ids.clone();
+                return Ok(());
+            }
+            let step = state
+                .ui
+                .step(&format!("{}: temporary security group", state.label()));
+            let ec2 = state.aws.ec2(state.region());
+            let r = async {
+                let vpc = vpc_id(state, &ec2).await?;
+                let mut t = tags::build_tags(state);
+                t.insert("Name".into(), format!("amibake {}", state.build_id));
+                let out = ec2
+                    .create_security_group()
+                    .group_name(format!("amibake-{}", state.build_id))
+                    .description(format!(
+                        "amibake build {} (temporary, no inbound rules)",
+                        state.build_id
+                    ))
+                    .vpc_id(vpc)
+                    .tag_specifications(tags::spec(ResourceType::SecurityGroup, &t))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ec2:CreateSecurityGroup", &e))?;
+                out.group_id()
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::aws("ec2:CreateSecurityGroup returned no group ID"))
+            }
+            .await;
+            match r {
+                Ok(id) => {
+                    step.done(&id);
+                    state.temp_security_group = Some(id.clone());
+                    state.security_group_ids = vec![id];
+                    Ok(())
+                }
+                Err(e) => {
+                    step.failed(e.message());
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    fn cleanup<'a>(&'a mut self, state: &'a BuildState) -> StepFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if !state.source.security_group_ids.is_empty() {
+                return Ok(());
+            }
+            let ec2 = state.aws.ec2(state.region());
+            let ids = match &state.temp_security_group {
+                Some(id) => vec![id.clone()],
+                // Interrupted during CreateSecurityGroup: find it by tag.
+                None => ec2
+                    .describe_security_groups()
+                    .filters(filter(
+                        &format!("tag:{}", tags::BUILD_ID),
+                        &[&state.build_id],
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ec2:DescribeSecurityGroups", &e))?
+                    .security_groups()
+                    .iter()
+                    .filter_map(|g| g.group_id().map(str::to_owned))
+                    .collect(),
+            };
+            for id in ids {
+                delete_security_group(&ec2, &id, state.source.state_timeout, state_backoff(state))
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Delete a group, retrying while a terminating instance still holds it.
+pub async fn delete_security_group(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    timeout: Duration,
+    backoff: crate::poll::Backoff,
+) -> Result<()> {
+    wait_until(
+        &format!("security group {id} to be deletable"),
+        timeout,
+        backoff,
+        || async {
+            match ec2.delete_security_group().group_id(id).send().await {
+                Ok(_) => Ok(Check::Done(())),
+                Err(e) if error_code(&e) == Some("InvalidGroup.NotFound") => Ok(Check::Done(())),
+                Err(e) if error_code(&e) == Some("DependencyViolation") => {
+                    Ok(Check::Pending("still in use".into()))
+                }
+                Err(e) => Err(sdk_error("ec2:DeleteSecurityGroup", &e)),
+            }
+        },
+    )
+    .await
+}
+
+async fn vpc_id(state: &BuildState, ec2: &aws_sdk_ec2::Client) -> Result<String> {
+    if let Some(v) = &state.source.vpc_id {
+        return Ok(v.clone());
+    }
+    if let Some(subnet) = &state.source.subnet_id {
+        let out = ec2
+            .describe_subnets()
+            .subnet_ids(subnet)
+            .send()
+            .await
+            .map_err(|e| match error_code(&e) {
+                Some("InvalidSubnetID.NotFound") => Error::build(format!(
+                    "subnet {subnet} does not exist in {}",
+                    state.region()
+                ))
+                .with_hint("check subnet_id and region in the recipe"),
+                _ => sdk_error("ec2:DescribeSubnets", &e),
+            })?;
+        return out
+            .subnets()
+            .first()
+            .and_then(|s| s.vpc_id())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::build(format!("subnet {subnet} not found")));
+    }
+    let out = ec2
+        .describe_vpcs()
+        .filters(filter("isDefault", &["true"]))
+        .send()
+        .await
+        .map_err(|e| sdk_error("ec2:DescribeVpcs", &e))?;
+    out.vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::build(format!("region {} has no default VPC", state.region()))
+                .with_hint("set subnet_id (or vpc_id) in the recipe to a subnet with a route to the SSM endpoints")
+        })
+}

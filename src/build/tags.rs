@@ -1,0 +1,65 @@
+//! The tags that mark what amibake created.
+//!
+//! Every resource gets `amibake:build-id`, `amibake:recipe` and
+//! `amibake:created`, so `amibake cleanup` can find what a killed build left
+//! and judge its age even where AWS records no creation time.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+
+use super::BuildState;
+
+pub const BUILD_ID: &str = "amibake:build-id";
+pub const RECIPE: &str = "amibake:recipe";
+pub const SOURCE: &str = "amibake:source";
+pub const CREATED: &str = "amibake:created";
+/// Set on images once the whole build succeeded; images without it are
+/// leftovers of an unfinished build.
+pub const COMPLETE: &str = "amibake:complete";
+/// Content hash for `--skip-if-unchanged`, set with [`COMPLETE`].
+pub const FINGERPRINT: &str = "amibake:fingerprint";
+
+/// The tags every created resource carries.
+pub fn build_tags(state: &BuildState) -> BTreeMap<String, String> {
+    let mut t = BTreeMap::new();
+    t.insert(BUILD_ID.to_owned(), state.build_id.clone());
+    t.insert(RECIPE.to_owned(), state.recipe_name.clone());
+    t.insert(SOURCE.to_owned(), state.source.name.clone());
+    t.insert(CREATED.to_owned(), state.created_at.clone());
+    t
+}
+
+/// `base` overlaid with `extra` (the recipe's tags win over nothing of
+/// ours: amibake's keys are re-applied last so cleanup can rely on them).
+pub fn merged(state: &BuildState, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut t = extra.clone();
+    t.extend(build_tags(state));
+    t
+}
+
+pub fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+pub fn spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+pub fn iam_tags(state: &BuildState) -> Vec<aws_sdk_iam::types::Tag> {
+    build_tags(state)
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value set")
+        })
+        .collect()
+}

@@ -1,0 +1,258 @@
+//! The `amibake build` binary on shipped recipes: stdout, exit codes, and
+//! the Etherpad image rolled out with recipes/etherpad.cfn.yaml.
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use aws_sdk_cloudformation::types::Parameter;
+use serde_json::Value;
+
+use crate::support::emulator::repo_root;
+use crate::support::{Emulator, EmulatorOptions};
+
+fn amibake(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("amibake")
+        .unwrap()
+        .args(args)
+        .current_dir(dir)
+        .envs(emu.env_vars("us-east-1"))
+        .env("AMIBAKE_MAX_ATTEMPTS", "3")
+        .env_remove("GITHUB_OUTPUT")
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap()
+}
+
+/// Copy a shipped recipe and its provisioner scripts into `dir`, keeping
+/// their relative layout (outputs land next to the copied recipe).
+fn copy_recipe(dir: &Path, name: &str) -> std::path::PathBuf {
+    let root = repo_root();
+    std::fs::create_dir_all(dir.join("recipes")).unwrap();
+    std::fs::create_dir_all(dir.join("provisioners")).unwrap();
+    for f in std::fs::read_dir(root.join("provisioners")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.join("provisioners").join(f.file_name().unwrap())).unwrap();
+    }
+    let dest = dir.join("recipes").join(name);
+    std::fs::copy(root.join("recipes").join(name), &dest).unwrap();
+    dest
+}
+
+#[test]
+fn minimal_recipe_prints_region_and_ami_and_json_output() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let out = amibake(&emu, dir.path(), &["build", recipe.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let (region, ami) = lines[0].split_once(' ').unwrap();
+    assert_eq!(region, "us-east-1");
+    assert!(ami.starts_with("ami-"));
+    assert!(
+        stderr.contains("preflight"),
+        "progress goes to stderr: {stderr}"
+    );
+
+    // Same recipe again: the name has a timestamp so it builds again; JSON out.
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = amibake(
+        &emu,
+        dir.path(),
+        &["build", recipe.to_str().unwrap(), "--output", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &v["builds"][0];
+    assert_eq!(b["source"], "minimal");
+    assert_eq!(b["status"], "succeeded");
+    assert!(b["build_id"].as_str().unwrap().starts_with("ab-"));
+    assert!(b["source_ami"].as_str().unwrap().starts_with("ami-"));
+    assert!(b["regions"]["us-east-1"]["ami_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("ami-"));
+    assert!(b["regions"]["us-east-1"]["snapshot_ids"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("snap-"));
+    assert!(b["duration_seconds"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn usage_errors_exit_2_and_unknown_only_is_refused() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let out = amibake(
+        &emu,
+        dir.path(),
+        &["build", recipe.to_str().unwrap(), "--only", "nope"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--only nope") && stderr.contains("minimal"),
+        "{stderr}"
+    );
+    let out = amibake(&emu, dir.path(), &["build", "does-not-exist.hcl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(emu.calls_for("ec2", "RunInstances").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn etherpad_image_rolls_out_through_cloudformation() {
+    let emu = Emulator::start_with(EmulatorOptions::new().ssm_mode("record"));
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "etherpad.hcl");
+    let path = recipe.to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        let emu_env = emu.env_vars("us-east-1");
+        move || {
+            Command::cargo_bin("amibake")
+                .unwrap()
+                .args(["build", &path])
+                .current_dir(&dir)
+                .envs(emu_env)
+                .timeout(Duration::from_secs(180))
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let amis: Vec<(String, String)> = stdout
+        .lines()
+        .map(|l| {
+            let (r, a) = l.split_once(' ').unwrap();
+            (r.to_owned(), a.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        amis.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["us-east-1", "eu-west-1"]
+    );
+    let ami = amis[0].1.clone();
+
+    let params: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("etherpad-parameters.json")).unwrap(),
+    )
+    .unwrap();
+    let template = std::fs::read_to_string(repo_root().join("recipes/etherpad.cfn.yaml")).unwrap();
+    let ec2 = emu.ec2("us-east-1");
+    let vpc = ec2
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("isDefault")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_owned();
+    let subnet = ec2.describe_subnets().send().await.unwrap().subnets()[0]
+        .subnet_id()
+        .unwrap()
+        .to_owned();
+    let p = |k: &str, v: &str| {
+        Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
+    let cfn = emu.cloudformation("us-east-1");
+
+    // 1. create-stack with amibake's parameter file (create-stack format).
+    let file_params: Vec<Parameter> = params
+        .as_array()
+        .expect("create-stack format: a list")
+        .iter()
+        .map(|e| {
+            p(
+                e["ParameterKey"].as_str().unwrap(),
+                e["ParameterValue"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    cfn.create_stack()
+        .stack_name("etherpad")
+        .template_body(&template)
+        .set_parameters(Some(file_params))
+        .parameters(p("VpcId", &vpc))
+        .parameters(p("SubnetIds", &subnet))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(launch_template_image(&emu).await, ami);
+
+    // 2. update with an empty ImageId: the stack reads the SSM parameter.
+    emu.ssm("us-east-1")
+        .get_parameter()
+        .name("/etherpad/ami-id")
+        .send()
+        .await
+        .unwrap();
+    cfn.update_stack()
+        .stack_name("etherpad")
+        .template_body(&template)
+        .parameters(p("ImageId", ""))
+        .parameters(p("VpcId", &vpc))
+        .parameters(p("SubnetIds", &subnet))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(launch_template_image(&emu).await, ami);
+    let eu = emu
+        .ssm("eu-west-1")
+        .get_parameter()
+        .name("/etherpad/ami-id")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(eu.parameter().unwrap().value(), Some(amis[1].1.as_str()));
+}
+
+async fn launch_template_image(emu: &Emulator) -> String {
+    let ec2 = emu.ec2("us-east-1");
+    let lts = ec2.describe_launch_templates().send().await.unwrap();
+    let id = lts
+        .launch_templates()
+        .last()
+        .unwrap()
+        .launch_template_id()
+        .unwrap()
+        .to_owned();
+    let v = ec2
+        .describe_launch_template_versions()
+        .launch_template_id(id)
+        .versions("$Latest")
+        .send()
+        .await
+        .unwrap();
+    v.launch_template_versions()[0]
+        .launch_template_data()
+        .unwrap()
+        .image_id()
+        .unwrap()
+        .to_owned()
+}

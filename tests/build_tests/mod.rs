@@ -1,0 +1,9 @@
+//! Build tests, one module per concern. `common` builds recipes and checks
+//! that nothing is left behind.
+
+mod cli;
+mod common;
+mod failures;
+mod happy;
+mod resilience;
+mod reuse;
