@@ -5,8 +5,12 @@
 //! through SSM Run Command: no SSH keys, no inbound ports, no plugin binaries.
 //! See docs/provisioning.md for the design.
 
+mod files;
 mod online;
+mod script;
 mod session;
+mod staging;
+pub mod transport;
 
 pub use online::{online_state, wait_online, OnlineState};
 pub use session::ProvisionSession;
