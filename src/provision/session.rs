@@ -265,6 +265,19 @@ impl ProvisionSession {
                 msg.push_str(&format!("\n  {w}"));
             }
         }
+        let agent_said: Vec<&str> = r
+            .result
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("amibake: "))
+            .collect();
+        if !agent_said.is_empty() {
+            msg.push_str("\n  the SSM agent reported:");
+            for l in agent_said.iter().rev().take(10).rev() {
+                msg.push_str("\n  | ");
+                msg.push_str(l);
+            }
+        }
         if r.tail.is_empty() {
             msg.push_str("\n  (no output)");
         } else {
