@@ -77,18 +77,27 @@ struct UiInner {
     // Serialises plain and JSON lines so concurrent tasks never interleave
     // within a line.
     write_lock: Mutex<()>,
-    captured: Arc<Mutex<Vec<String>>>,
+    captured: Arc<Mutex<Vec<(std::time::SystemTime, String)>>>,
 }
 
 /// The lines a [`Ui::capture`] reporter received (already redacted).
 #[derive(Clone, Default)]
 pub struct Captured {
-    lines: Arc<Mutex<Vec<String>>>,
+    lines: Arc<Mutex<Vec<(std::time::SystemTime, String)>>>,
 }
 
 impl Captured {
     /// Every line so far, in order.
     pub fn lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect()
+    }
+    /// Every line with the wall-clock time it was emitted (benchmarks).
+    pub fn timed_lines(&self) -> Vec<(std::time::SystemTime, String)> {
         self.lines.lock().unwrap().clone()
     }
 }
@@ -179,7 +188,12 @@ impl Ui {
             Mode::Terminal => {
                 let _ = self.inner.multi.println(message);
             }
-            Mode::Capture => self.inner.captured.lock().unwrap().push(message),
+            Mode::Capture => self
+                .inner
+                .captured
+                .lock()
+                .unwrap()
+                .push((std::time::SystemTime::now(), message)),
             Mode::Silent => {}
         }
     }

@@ -21,9 +21,9 @@ use super::transport::{
     SsmRunCommand,
 };
 
-/// Minimum spacing of this session's AWS calls: at most 4.5 per second,
+/// Minimum spacing of this session's AWS calls: at most 4 in any second,
 /// under the 5/s budget per build whatever the polling loops do.
-const CALL_INTERVAL: Duration = Duration::from_millis(222);
+const CALL_INTERVAL: Duration = Duration::from_millis(250);
 /// How often a running command's new output is fetched.
 const PEEK_EVERY: Duration = Duration::from_secs(2);
 /// Lines of output quoted in a failure message.
@@ -531,6 +531,10 @@ impl ProvisionSession {
             tokio::time::sleep(backoff.next_delay()).await;
         };
         self.active = None;
+        self.ui.debug(&format!(
+            "command {} finished: {:?}, exit code {}",
+            handle.command_id, result.outcome, result.exit_code
+        ));
         let mut size = None;
         if let Some(c) = script::parse_chunk(&result.stdout) {
             size = Some(c.size);
