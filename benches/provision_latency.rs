@@ -34,32 +34,32 @@ fn main() {
         let lab = Lab::start().await;
         lab.emu.clear_calls();
         let started = std::time::SystemTime::now();
-        let mut latencies = Vec::new();
+        // One session, as in a build: its call pacing spans all commands.
+        let (mut s, _ui, cap) = lab.session(None);
         for i in 0..RUNS {
-            let (mut s, _ui, cap) = lab.session(None);
             let sleep = format!("sleep 0.{}", 1 + (i * 7) % 9);
             s.run("main", &[inline(Some("bench"), &[&sleep, "date +%s.%N"])])
                 .await
                 .expect("bench command failed");
-            s.cleanup().await.unwrap();
-            let lines = cap.timed_lines();
-            let end: f64 = lines
-                .iter()
-                .find_map(|(_, l)| l.strip_prefix("    bench: "))
-                .expect("no output")
-                .trim()
-                .parse()
-                .unwrap();
-            let noticed = lines
-                .iter()
-                .find(|(_, l)| l.contains("finished: Success"))
-                .expect("no notice")
-                .0
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs_f64();
-            latencies.push(Duration::from_secs_f64((noticed - end).max(0.0)));
         }
+        s.cleanup().await.unwrap();
+        let lines = cap.timed_lines();
+        let ends: Vec<f64> = lines
+            .iter()
+            .filter_map(|(_, l)| l.strip_prefix("    bench: "))
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        let noticed: Vec<f64> = lines
+            .iter()
+            .filter(|(_, l)| l.contains("finished: Success"))
+            .map(|(t, _)| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64())
+            .collect();
+        assert_eq!((ends.len(), noticed.len()), (RUNS, RUNS));
+        let mut latencies: Vec<Duration> = ends
+            .iter()
+            .zip(&noticed)
+            .map(|(end, seen)| Duration::from_secs_f64((seen - end).max(0.0)))
+            .collect();
         let elapsed = started.elapsed().unwrap().as_secs_f64();
         let calls = lab.emu.calls();
         let ours: Vec<f64> = calls

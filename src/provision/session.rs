@@ -21,9 +21,10 @@ use super::transport::{
     SsmRunCommand,
 };
 
-/// Minimum spacing of this session's AWS calls: at most 4 in any second,
+/// Minimum spacing of this session's AWS calls: at most 4 in any second
+/// (with room for network jitter),
 /// under the 5/s budget per build whatever the polling loops do.
-const CALL_INTERVAL: Duration = Duration::from_millis(250);
+const CALL_INTERVAL: Duration = Duration::from_millis(260);
 /// How often a running command's new output is fetched.
 const PEEK_EVERY: Duration = Duration::from_secs(2);
 /// Lines of output quoted in a failure message.
@@ -499,7 +500,7 @@ impl ProvisionSession {
         let started = Instant::now();
         // Our own limit, beyond the agent's: a lost agent must not hang a build.
         let limit = spec.execution_timeout + self.state_timeout + Duration::from_secs(60);
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(500));
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(400));
         let mut peek_every = PEEK_EVERY;
         let mut next_peek = Instant::now() + peek_every;
         let mut large_backlog = false;
