@@ -57,6 +57,8 @@ enum Mode {
     Json,
     /// Writes nothing: library use and tests.
     Silent,
+    /// Keeps the plain-text lines in memory: tests assert on what a user sees.
+    Capture,
 }
 
 /// The progress reporter. Cheap to clone; share it across tasks.
@@ -75,6 +77,29 @@ struct UiInner {
     // Serialises plain and JSON lines so concurrent tasks never interleave
     // within a line.
     write_lock: Mutex<()>,
+    captured: Arc<Mutex<Vec<(std::time::SystemTime, String)>>>,
+}
+
+/// The lines a [`Ui::capture`] reporter received (already redacted).
+#[derive(Clone, Default)]
+pub struct Captured {
+    lines: Arc<Mutex<Vec<(std::time::SystemTime, String)>>>,
+}
+
+impl Captured {
+    /// Every line so far, in order.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect()
+    }
+    /// Every line with the wall-clock time it was emitted (benchmarks).
+    pub fn timed_lines(&self) -> Vec<(std::time::SystemTime, String)> {
+        self.lines.lock().unwrap().clone()
+    }
 }
 
 impl Ui {
@@ -94,6 +119,16 @@ impl Ui {
         Self::with_mode(Mode::Silent, false, false)
     }
 
+    /// A reporter that keeps every line (in plain-text form, without the
+    /// timestamp) in memory, for tests.
+    pub fn capture(verbose: bool) -> (Ui, Captured) {
+        let ui = Self::with_mode(Mode::Capture, verbose, false);
+        let captured = Captured {
+            lines: ui.inner.captured.clone(),
+        };
+        (ui, captured)
+    }
+
     fn with_mode(mode: Mode, verbose: bool, color: bool) -> Ui {
         let multi = if mode == Mode::Terminal {
             MultiProgress::with_draw_target(ProgressDrawTarget::stderr())
@@ -109,6 +144,7 @@ impl Ui {
                 redactor: Mutex::new(Redactor::default()),
                 started: Instant::now(),
                 write_lock: Mutex::new(()),
+                captured: Arc::default(),
             }),
         }
     }
@@ -152,6 +188,12 @@ impl Ui {
             Mode::Terminal => {
                 let _ = self.inner.multi.println(message);
             }
+            Mode::Capture => self
+                .inner
+                .captured
+                .lock()
+                .unwrap()
+                .push((std::time::SystemTime::now(), message)),
             Mode::Silent => {}
         }
     }

@@ -1,13 +1,16 @@
 //! Provisioning over AWS Systems Manager.
 //!
 //! The build calls [`wait_online`] once the instance runs, then hands the
-//! provisioners to a provisioning session (see the provisioning module docs
-//! once written). Everything reaches the instance through SSM Run Command:
-//! no SSH keys, no inbound ports, no plugin binaries.
+//! provisioners to a [`ProvisionSession`]. Everything reaches the instance
+//! through SSM Run Command: no SSH keys, no inbound ports, no plugin binaries.
+//! See docs/provisioning.md for the design.
 
+mod files;
 mod online;
-// TEMPORARY until branch `provision` lands; see the file's doc comment.
-mod session_temporary;
+mod script;
+mod session;
+mod staging;
+pub mod transport;
 
-pub use online::{wait_online, OnlineState};
-pub use session_temporary::ProvisionSession;
+pub use online::{online_state, wait_online, OnlineState};
+pub use session::ProvisionSession;

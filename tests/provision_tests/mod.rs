@@ -1,0 +1,4 @@
+mod common;
+mod files;
+mod results;
+mod shell;
