@@ -35,9 +35,10 @@ pub struct Cli {
 /// Options every command shares.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// AWS region (overrides the recipe's and AWS_REGION where a command needs one)
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
+    /// AWS region (overrides the recipe's and AWS_REGION where a command needs
+    /// one); `gc` accepts it repeatedly
+    #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
+    pub region: Vec<String>,
     /// Named profile from ~/.aws/config
     #[arg(long, global = true, value_name = "NAME", env = "AWS_PROFILE")]
     pub profile: Option<String>,
@@ -58,7 +59,7 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     pub fn aws_options(&self) -> AwsOptions {
         AwsOptions {
-            region: self.region.clone(),
+            region: self.region.first().cloned(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
         }
@@ -110,6 +111,11 @@ pub enum Command {
         after_help = "Examples:\n  amibake inspect recipes/etherpad.hcl\n  amibake inspect recipes/etherpad.hcl --var region=eu-west-1 | jq .sources"
     )]
     Inspect(commands::inspect::InspectArgs),
+    /// Remove old images and their snapshots (dry run unless --apply)
+    #[command(
+        after_help = "Examples:\n  amibake gc --recipe-file recipes/etherpad.hcl                 # dry run\n  amibake gc --recipe etherpad --region eu-west-1 --region us-east-1 --apply\n  amibake gc --all-recipes --keep 5 --min-age 14d --output json\n  amibake gc --filter name:legacy-web-* --deprecate-first --grace 7d --apply"
+    )]
+    Gc(commands::gc::GcArgs),
 }
 
 /// Entry point of the binary.
@@ -130,6 +136,9 @@ fn run(cli: Cli, ui: Ui) -> Result<u8, Error> {
     match cli.command {
         Command::Validate(args) => commands::validate::run(&args, &ui),
         Command::Inspect(args) => commands::inspect::run(&args, &ui),
+        Command::Gc(args) => {
+            commands::gc::run(&args, &cli.global.region, &cli.global.aws_options(), &ui)
+        }
     }
 }
 

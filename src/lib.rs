@@ -11,6 +11,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod gc;
 pub mod poll;
 pub mod provision;
 pub mod recipe;

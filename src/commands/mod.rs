@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exposes `XArgs` (clap) and `run`, which
 //! returns the process exit code.
 
+pub mod gc;
 pub mod inspect;
 pub mod validate;
