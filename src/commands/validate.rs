@@ -23,7 +23,12 @@ pub fn run(args: &ValidateArgs, _ui: &Ui) -> Result<u8, Error> {
     let mut problems = 0;
     for path in &args.recipes {
         match recipe::load(path, &inputs) {
-            Ok(_) => println!("{}: ok", path.display()),
+            Ok(recipe) => {
+                for w in &recipe.warnings {
+                    eprintln!("{w}");
+                }
+                println!("{}: ok", path.display());
+            }
             Err(diags) => {
                 problems += diags.len();
                 eprint!("{diags}");

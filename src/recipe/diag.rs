@@ -80,9 +80,16 @@ impl Diagnostics {
     /// One error for commands that need a recipe and cannot go on without it.
     pub fn into_error(self) -> Error {
         let n = self.0.len();
+        let file = self
+            .0
+            .first()
+            .map(|d| d.file.display().to_string())
+            .unwrap_or_default();
+        let list = self.to_string();
         Error::usage(format!(
-            "{self}{n} problem{} in the recipe",
-            if n == 1 { "" } else { "s" }
+            "{n} problem{} in {file}:\n{}",
+            if n == 1 { "" } else { "s" },
+            list.trim_end()
         ))
         .with_hint("run `amibake validate RECIPE` to list them; see docs/recipes.md")
     }

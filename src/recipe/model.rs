@@ -19,6 +19,9 @@ pub struct Recipe {
     pub variables: BTreeMap<String, VariableValue>,
     pub sources: Vec<Source>,
     pub builds: Vec<Build>,
+    /// Accepted-but-ignored options and similar notes, for `validate`.
+    #[serde(skip)]
+    pub warnings: Vec<super::Diagnostic>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,421 @@
+//! `build { sources = [...], provisioner ..., post-processor ... }`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hcl::edit::structure::Block;
+use hcl::edit::Span;
+
+use super::fields::Fields;
+use super::loader::{suggest, Loader};
+use super::model::*;
+
+/// Packer's default for a shell provisioner (there none; here SSM's
+/// executionTimeout must be explicit, and half an hour bounds a stuck script).
+const DEFAULT_SHELL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// AWS clamps `executionTimeout` silently to this range, so we refuse values
+/// outside it instead.
+const SSM_TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 5..=172_800;
+
+pub(crate) fn read(l: &mut Loader, block: &Block, source_names: &[String]) -> Option<Build> {
+    let mut f = Fields::of_block(block, "build");
+    let name = f.string(l, "name");
+    let mut sources = Vec::new();
+    if let Some(list) = f.string_list(l, "sources") {
+        let span = f.value_span("sources");
+        for s in list {
+            let short = s.strip_prefix("source.").unwrap_or(&s);
+            let Some(n) = short.strip_prefix("amazon-ebs.") else {
+                l.error(
+                    span.clone(),
+                    format!("build source `{s}` is not of the form source.amazon-ebs.NAME"),
+                );
+                continue;
+            };
+            if source_names.iter().any(|x| x == n) {
+                sources.push(n.to_owned());
+            } else {
+                let d = l.error(span.clone(), format!("build names unknown source `{s}`"));
+                d.hint = Some(match suggest(n, source_names.iter().map(String::as_str)) {
+                    Some(m) => format!("did you mean `source.amazon-ebs.{m}`?"),
+                    None => format!(
+                        "declared sources: {}",
+                        if source_names.is_empty() {
+                            "none".into()
+                        } else {
+                            source_names.join(", ")
+                        }
+                    ),
+                });
+            }
+        }
+    }
+    for nested in f.blocks("source") {
+        l.error(nested.ident.span(), "nested `source` blocks inside build are not supported")
+            .hint = Some("list the sources in `sources = [\"source.amazon-ebs.NAME\"]` and set options on the source block".into());
+    }
+    if sources.is_empty() && !f.has("sources") {
+        l.error(f.span(), "build needs `sources`").hint =
+            Some("add sources = [\"source.amazon-ebs.NAME\"]".into());
+    }
+    let provisioners = f
+        .blocks("provisioner")
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, b)| read_provisioner(l, b, i + 1, source_names))
+        .collect();
+    let mut pp_blocks = f.blocks("post-processor");
+    for group in f.blocks("post-processors") {
+        pp_blocks.extend(group.body.get_blocks("post-processor"));
+    }
+    let post_processors = pp_blocks
+        .into_iter()
+        .filter_map(|b| read_post_processor(l, b))
+        .collect();
+    f.finish(l);
+    Some(Build {
+        name,
+        sources,
+        provisioners,
+        post_processors,
+    })
+}
+
+fn read_common(l: &mut Loader, f: &mut Fields<'_>, source_names: &[String]) -> ProvisionerCommon {
+    let mut c = ProvisionerCommon {
+        name: f.string(l, "name"),
+        pause_before: f.duration(l, "pause_before").unwrap_or_default(),
+        max_retries: 0,
+        only: f.string_list(l, "only").unwrap_or_default(),
+        except: f.string_list(l, "except").unwrap_or_default(),
+    };
+    if let Some(n) = f.int(l, "max_retries") {
+        if n < 0 {
+            l.error(f.value_span("max_retries"), "max_retries must be 0 or more");
+        }
+        c.max_retries = n.max(0) as u32;
+    }
+    for (attr, list) in [("only", &mut c.only), ("except", &mut c.except)] {
+        for item in list.iter_mut() {
+            let n = item
+                .strip_prefix("source.")
+                .unwrap_or(item)
+                .strip_prefix("amazon-ebs.")
+                .unwrap_or(item)
+                .to_owned();
+            if !source_names.contains(&n) {
+                l.error(
+                    f.value_span(attr),
+                    format!("`{attr}` names unknown source `{item}`"),
+                );
+            }
+            *item = n;
+        }
+    }
+    c
+}
+
+fn read_provisioner(
+    l: &mut Loader,
+    block: &Block,
+    position: usize,
+    source_names: &[String],
+) -> Option<Provisioner> {
+    let kind = super::variables::single_label(
+        l,
+        block,
+        "provisioner",
+        "provisioner \"shell\" { inline = [...] }",
+    )?;
+    match kind.as_str() {
+        "shell" => read_shell(l, block, position, source_names).map(Provisioner::Shell),
+        "file" => read_file(l, block, position, source_names).map(Provisioner::File),
+        other => {
+            l.error(block.labels[0].span(), format!("unsupported provisioner type `{other}`"))
+                .hint = Some("amibake runs `shell` and `file` provisioners (over AWS Systems Manager); call other tools from a shell provisioner".into());
+            None
+        }
+    }
+}
+
+fn read_shell(
+    l: &mut Loader,
+    block: &Block,
+    position: usize,
+    source_names: &[String],
+) -> Option<ShellProvisioner> {
+    let mut f = Fields::of_block(block, format!("provisioner {position} (shell)"));
+    let errors_before = l.diags.len();
+    let common = read_common(l, &mut f, source_names);
+    let inline = f.string_list(l, "inline");
+    let script = f.string(l, "script");
+    let scripts = f.string_list(l, "scripts");
+    // Presence, not successful evaluation, decides a conflict.
+    let given: Vec<&str> = ["inline", "script", "scripts"]
+        .into_iter()
+        .filter(|n| f.has(n))
+        .collect();
+    if given.len() > 1 {
+        l.error(f.value_span(given[1]), format!("`{}` and `{}` cannot both be set in a shell provisioner", given[0], given[1]))
+            .hint = Some("use one: inline commands, one script, or a list of scripts (add another provisioner for the rest)".into());
+    } else if given.is_empty() {
+        l.error(
+            f.span(),
+            format!("{} needs `inline`, `script` or `scripts`", f.what()),
+        );
+    }
+    let mut script_paths = Vec::new();
+    let which = if script.is_some() {
+        "script"
+    } else {
+        "scripts"
+    };
+    for s in script.into_iter().chain(scripts.unwrap_or_default()) {
+        let path = l.resolve_path(&s);
+        if let Err(e) = std::fs::File::open(&path)
+            .and_then(|file| file.metadata())
+            .and_then(|m| {
+                if m.is_file() {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other("not a regular file"))
+                }
+            })
+        {
+            l.error(
+                f.value_span(which),
+                format!("cannot read script `{}`: {e}", path.display()),
+            )
+            .hint = Some("script paths are relative to the recipe's directory".into());
+        }
+        script_paths.push(path);
+    }
+    let mut environment_vars = Vec::new();
+    for kv in f.string_list(l, "environment_vars").unwrap_or_default() {
+        match kv.split_once('=') {
+            Some((k, v)) if is_env_name(k) => environment_vars.push((k.to_owned(), v.to_owned())),
+            _ => {
+                l.error(
+                    f.value_span("environment_vars"),
+                    format!("environment_vars entry `{kv}` is not NAME=VALUE"),
+                )
+                .hint =
+                    Some("names are letters, digits and _ and do not start with a digit".into());
+            }
+        }
+    }
+    for (k, v) in f.string_map(l, "env").unwrap_or_default() {
+        if is_env_name(&k) {
+            environment_vars.push((k, v));
+        } else {
+            l.error(
+                f.value_span("env"),
+                format!("`{k}` is not a valid environment variable name"),
+            );
+        }
+    }
+    let inline_shebang = f
+        .string(l, "inline_shebang")
+        .unwrap_or_else(|| "/bin/sh -e".into());
+    let expect_disconnect = f.bool(l, "expect_disconnect").unwrap_or(false);
+    let timeout = f.duration(l, "timeout").unwrap_or(DEFAULT_SHELL_TIMEOUT);
+    if f.has("timeout") && !SSM_TIMEOUT_RANGE.contains(&timeout.as_secs()) {
+        l.error(f.value_span("timeout"), format!("timeout of {}s is outside 5s..48h", timeout.as_secs()))
+            .hint = Some("AWS Systems Manager accepts execution timeouts from 5 seconds to 48 hours and silently uses 1 hour otherwise".into());
+    }
+    let valid_exit_codes = f
+        .int_list(l, "valid_exit_codes")
+        .map(|v| v.into_iter().map(|n| n as i32).collect())
+        .unwrap_or_else(|| vec![0]);
+    f.ignore(
+        &[
+            "execute_command",
+            "remote_folder",
+            "remote_file",
+            "remote_path",
+            "skip_clean",
+            "start_retry_timeout",
+            "use_env_var_file",
+            "env_var_format",
+            "binary",
+        ],
+        "amibake runs commands as root through AWS Systems Manager in its own staging directory",
+    );
+    f.finish(l);
+    if l.diags[errors_before..]
+        .iter()
+        .any(|d| d.severity == super::diag::Severity::Error)
+    {
+        return None;
+    }
+    Some(ShellProvisioner {
+        common,
+        inline: inline.unwrap_or_default(),
+        scripts: script_paths,
+        environment_vars,
+        inline_shebang,
+        expect_disconnect,
+        timeout,
+        valid_exit_codes,
+    })
+}
+
+fn read_file(
+    l: &mut Loader,
+    block: &Block,
+    position: usize,
+    source_names: &[String],
+) -> Option<FileProvisioner> {
+    let mut f = Fields::of_block(block, format!("provisioner {position} (file)"));
+    let errors_before = l.diags.len();
+    let common = read_common(l, &mut f, source_names);
+    let source = f.string(l, "source");
+    let content = f.string(l, "content");
+    let generated = f.bool(l, "generated").unwrap_or(false);
+    let destination = f.required_string(
+        l,
+        "destination",
+        "add destination = \"/opt/app/config.json\"",
+    );
+    if let Some(d) = &destination {
+        if !d.starts_with('/') {
+            l.error(
+                f.value_span("destination"),
+                format!("destination `{d}` must be an absolute path"),
+            )
+            .hint = Some(
+                "commands run as root over SSM; write the full path, e.g. /home/ec2-user/app.conf"
+                    .into(),
+            );
+        }
+    }
+    if let Some(dir) = f.string(l, "direction") {
+        if dir != "upload" {
+            l.error(
+                f.value_span("direction"),
+                format!("direction `{dir}` is not supported; amibake only uploads"),
+            );
+        }
+    }
+    let payload = match (source, content) {
+        (Some(_), Some(_)) => {
+            l.error(
+                f.value_span("content"),
+                "`source` and `content` cannot both be set in a file provisioner",
+            )
+            .hint =
+                Some("use source for a local file or directory, content for literal text".into());
+            None
+        }
+        (None, None) => {
+            l.error(
+                f.span(),
+                format!("{} needs `source` or `content`", f.what()),
+            );
+            None
+        }
+        (Some(s), None) => {
+            let path: PathBuf = l.resolve_path(&s);
+            if !generated && std::fs::metadata(&path).is_err() {
+                l.error(f.value_span("source"), format!("cannot read `{}`: no such file or directory", path.display()))
+                    .hint = Some("paths are relative to the recipe's directory; set generated = true for files made during the build".into());
+            }
+            Some(FilePayload::Source(path))
+        }
+        (None, Some(c)) => Some(FilePayload::Content(c)),
+    };
+    f.finish(l);
+    if l.diags[errors_before..]
+        .iter()
+        .any(|d| d.severity == super::diag::Severity::Error)
+    {
+        return None;
+    }
+    Some(FileProvisioner {
+        common,
+        payload: payload?,
+        destination: destination?,
+    })
+}
+
+fn read_post_processor(l: &mut Loader, block: &Block) -> Option<PostProcessor> {
+    let kind = super::variables::single_label(
+        l,
+        block,
+        "post-processor",
+        "post-processor \"manifest\" { }",
+    )?;
+    let mut f = Fields::of_block(block, format!("post-processor \"{kind}\""));
+    let pp = match kind.as_str() {
+        "manifest" => Some(PostProcessor::Manifest {
+            output: PathBuf::from(
+                f.string(l, "output")
+                    .unwrap_or_else(|| "packer-manifest.json".into()),
+            ),
+            strip_path: f.bool(l, "strip_path").unwrap_or(false),
+            custom_data: f.string_map(l, "custom_data").unwrap_or_default(),
+        }),
+        "cloudformation-parameters" => {
+            let format = match f.string(l, "format").as_deref() {
+                None | Some("create-stack") => CfnParamFormat::CreateStack,
+                Some("deploy") => CfnParamFormat::Deploy,
+                Some(other) => {
+                    l.error(
+                        f.value_span("format"),
+                        format!("format `{other}` is not \"create-stack\" or \"deploy\""),
+                    );
+                    CfnParamFormat::CreateStack
+                }
+            };
+            let region = f.string(l, "region");
+            if let Some(r) = &region {
+                if let Err(msg) = crate::aws::check_region(r) {
+                    l.error(f.value_span("region"), msg);
+                }
+            }
+            Some(PostProcessor::CloudformationParameters {
+                output: PathBuf::from(
+                    f.string(l, "output")
+                        .unwrap_or_else(|| "amibake-parameters.json".into()),
+                ),
+                parameter_name: f
+                    .string(l, "parameter_name")
+                    .unwrap_or_else(|| "ImageId".into()),
+                format,
+                region,
+            })
+        }
+        "ssm-parameter" => {
+            let name = f.required_string(l, "name", "add name = \"/myapp/ami-id\"");
+            if let Some(n) = &name {
+                if !super::source::is_ssm_parameter_reference(n) || n.contains(':') {
+                    l.error(
+                        f.value_span("name"),
+                        format!("`{n}` is not a valid SSM parameter name"),
+                    )
+                    .hint =
+                        Some("use a path like /myapp/ami-id (letters, digits, _ . - and /)".into());
+                }
+            }
+            let description = f.string(l, "description");
+            name.map(|name| PostProcessor::SsmParameter { name, description })
+        }
+        other => {
+            l.error(
+                block.labels[0].span(),
+                format!("unsupported post-processor `{other}`"),
+            )
+            .hint =
+                Some("amibake has manifest, cloudformation-parameters and ssm-parameter".into());
+            return None;
+        }
+    };
+    f.finish(l);
+    pp
+}
+
+fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,0 +1,629 @@
+//! `source "amazon-ebs" "NAME" { ... }`: Packer's option names, AWS's rules.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hcl::edit::structure::Block;
+use hcl::edit::Span;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::fields::Fields;
+use super::loader::Loader;
+use super::model::*;
+
+/// How long one AWS state may take when `aws_polling` does not say.
+const DEFAULT_STATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+const IGNORED_SSH: &str =
+    "amibake provisions over AWS Systems Manager, so SSH settings have no effect";
+
+pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
+    if block.labels.len() != 2 {
+        l.error(
+            block.ident.span(),
+            "a `source` block needs two labels: the type and a name",
+        )
+        .hint = Some("write it as source \"amazon-ebs\" \"web\" { ... }".into());
+        return None;
+    }
+    let kind = block.labels[0].as_str();
+    let name = block.labels[1].as_str().to_owned();
+    if kind != "amazon-ebs" {
+        l.error(
+            block.labels[0].span(),
+            format!("unsupported source type `{kind}`"),
+        )
+        .hint = Some("amibake builds EBS-backed AMIs: use source \"amazon-ebs\" \"NAME\"".into());
+        return None;
+    }
+    let mut f = Fields::of_block(block, format!("source \"amazon-ebs\" \"{name}\""));
+    let errors_before = l.diags.len();
+
+    let region = f.required_string(
+        l,
+        "region",
+        "add region = \"us-east-1\" (or use a variable)",
+    );
+    if let Some(r) = &region {
+        if let Err(msg) = crate::aws::check_region(r) {
+            l.error(f.value_span("region"), msg);
+        }
+    }
+    let instance_type = f.required_string(l, "instance_type", "add instance_type = \"t3.micro\"");
+    if let Some(t) = &instance_type {
+        if !is_instance_type(t) {
+            l.error(
+                f.value_span("instance_type"),
+                format!("`{t}` is not an EC2 instance type"),
+            )
+            .hint = Some("instance types look like `t3.micro` or `m7g.large`".into());
+        }
+    }
+    let source_ami = read_source_ami(l, &mut f);
+
+    let skip_create_ami = f.bool(l, "skip_create_ami").unwrap_or(false);
+    let ami_name = if skip_create_ami && !f.has("ami_name") {
+        Some(String::new())
+    } else {
+        f.required_string(
+            l,
+            "ami_name",
+            "add ami_name = \"myapp-${formatdate(\"YYYYMMDDhhmmss\", timestamp())}\"",
+        )
+        .map(|n| render_legacy(l, &f, n))
+    };
+    if let Some(n) = &ami_name {
+        if !skip_create_ami || !n.is_empty() {
+            if let Err(msg) = check_ami_name(n) {
+                l.error(f.value_span("ami_name"), msg).hint =
+                    Some("AMI names are 3-128 characters of letters, digits, spaces and ( ) [ ] . / - ' @ _".into());
+            }
+        }
+    }
+    let ami_description = f
+        .string(l, "ami_description")
+        .map(|d| render_legacy(l, &f, d));
+    let tags = f.string_map(l, "tags").unwrap_or_default();
+    let run_tags = f.string_map(l, "run_tags").unwrap_or_default();
+    let run_volume_tags = f.string_map(l, "run_volume_tags").unwrap_or_default();
+    let snapshot_tags = f.string_map(l, "snapshot_tags").unwrap_or_default();
+    let subnet_id = f.string(l, "subnet_id");
+    let vpc_id = f.string(l, "vpc_id");
+    let mut security_group_ids = f.string_list(l, "security_group_ids").unwrap_or_default();
+    if let Some(one) = f.string(l, "security_group_id") {
+        security_group_ids.push(one);
+    }
+    let associate_public_ip_address = f.bool(l, "associate_public_ip_address");
+    let iam_instance_profile = f.string(l, "iam_instance_profile");
+
+    let user_data = f.string(l, "user_data");
+    let user_data_file = f.string(l, "user_data_file");
+    let user_data = match (user_data, user_data_file) {
+        (Some(_), Some(_)) => {
+            l.error(
+                f.value_span("user_data_file"),
+                "`user_data` and `user_data_file` cannot both be set",
+            )
+            .hint = Some("keep one of them".into());
+            None
+        }
+        (Some(d), None) => Some(d),
+        (None, Some(file)) => {
+            let path = l.resolve_path(&file);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Some(text),
+                Err(e) => {
+                    l.error(
+                        f.value_span("user_data_file"),
+                        format!("cannot read user_data_file `{}`: {e}", path.display()),
+                    )
+                    .hint = Some("paths are relative to the recipe's directory".into());
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+
+    let launch_block_device_mappings = f
+        .blocks("launch_block_device_mappings")
+        .into_iter()
+        .filter_map(|b| read_block_device(l, b))
+        .collect();
+    let ami_block_device_mappings = f
+        .blocks("ami_block_device_mappings")
+        .into_iter()
+        .filter_map(|b| read_block_device(l, b))
+        .collect();
+    let metadata_options = read_metadata_options(l, &mut f);
+    let imds_support = f.string(l, "imds_support");
+    if let Some(v) = &imds_support {
+        if v != "v2.0" {
+            l.error(
+                f.value_span("imds_support"),
+                format!("imds_support must be \"v2.0\", not `{v}`"),
+            );
+        }
+    }
+
+    let encrypt_boot = f.bool(l, "encrypt_boot");
+    let kms_key_id = f.string(l, "kms_key_id");
+    let region_kms_key_ids = f.string_map(l, "region_kms_key_ids").unwrap_or_default();
+    let mut ami_regions = Vec::new();
+    for r in f.string_list(l, "ami_regions").unwrap_or_default() {
+        if let Err(msg) = crate::aws::check_region(&r) {
+            l.error(f.value_span("ami_regions"), msg);
+        } else if Some(&r) != region.as_ref() && !ami_regions.contains(&r) {
+            ami_regions.push(r);
+        }
+    }
+    if encrypt_boot != Some(true) {
+        if kms_key_id.is_some() {
+            l.error(
+                f.value_span("kms_key_id"),
+                "`kms_key_id` requires `encrypt_boot = true`",
+            );
+        }
+        if !region_kms_key_ids.is_empty() {
+            l.error(
+                f.value_span("region_kms_key_ids"),
+                "`region_kms_key_ids` requires `encrypt_boot = true`",
+            );
+        }
+    }
+    for r in region_kms_key_ids.keys() {
+        if !ami_regions.contains(r) && Some(r) != region.as_ref() {
+            l.error(
+                f.value_span("region_kms_key_ids"),
+                format!("region_kms_key_ids names `{r}`, which is not in ami_regions"),
+            )
+            .hint = Some(format!("add \"{r}\" to ami_regions or remove its key"));
+        }
+    }
+
+    let ami_users = f.string_list(l, "ami_users").unwrap_or_default();
+    for u in &ami_users {
+        if u.len() != 12 || !u.chars().all(|c| c.is_ascii_digit()) {
+            l.error(
+                f.value_span("ami_users"),
+                format!("ami_users entry `{u}` is not a 12-digit AWS account ID"),
+            );
+        }
+    }
+    let ami_groups = f.string_list(l, "ami_groups").unwrap_or_default();
+    for g in &ami_groups {
+        if g != "all" {
+            l.error(
+                f.value_span("ami_groups"),
+                format!("ami_groups entry `{g}` is not valid; the only group is \"all\" (public)"),
+            );
+        }
+    }
+    let ami_org_arns = f.string_list(l, "ami_org_arns").unwrap_or_default();
+    let ami_ou_arns = f.string_list(l, "ami_ou_arns").unwrap_or_default();
+    for arn in ami_org_arns.iter().chain(&ami_ou_arns) {
+        if !arn.starts_with("arn:aws") || !arn.contains(":organizations::") {
+            l.error(
+                f.value_span(if ami_org_arns.contains(arn) {
+                    "ami_org_arns"
+                } else {
+                    "ami_ou_arns"
+                }),
+                format!("`{arn}` is not an AWS Organizations ARN"),
+            );
+        }
+    }
+    let deprecate_at = f.string(l, "deprecate_at");
+    if let Some(d) = &deprecate_at {
+        match OffsetDateTime::parse(d, &Rfc3339) {
+            Err(_) => {
+                l.error(
+                    f.value_span("deprecate_at"),
+                    format!("deprecate_at `{d}` is not an RFC 3339 time"),
+                )
+                .hint = Some("write it like \"2027-01-31T00:00:00Z\"".into());
+            }
+            Ok(t) if t <= OffsetDateTime::now_utc() => {
+                l.error(
+                    f.value_span("deprecate_at"),
+                    format!("deprecate_at `{d}` is in the past; AWS accepts only future times"),
+                );
+            }
+            Ok(_) => {}
+        }
+    }
+    let force_deregister = f.bool(l, "force_deregister").unwrap_or(false);
+    let force_delete_snapshot = f.bool(l, "force_delete_snapshot").unwrap_or(false);
+    let staging_bucket = f.string(l, "staging_bucket");
+    read_communicator(l, &mut f);
+    let (state_timeout, max_poll_interval) = read_polling(l, &mut f);
+    let retention = read_retention(l, &mut f);
+
+    f.ignore(
+        &[
+            "ssh_username",
+            "ssh_timeout",
+            "ssh_port",
+            "ssh_agent_auth",
+            "ssh_private_key_file",
+            "ssh_keypair_name",
+            "ssh_clear_authorized_keys",
+            "temporary_key_pair_type",
+            "temporary_key_pair_bits",
+            "temporary_key_pair_name",
+            "session_manager_port",
+            "pause_before_ssm",
+        ],
+        IGNORED_SSH,
+    );
+    f.ignore(
+        &[
+            "ena_support",
+            "sriov_support",
+            "skip_region_validation",
+            "skip_profile_validation",
+            "shutdown_behavior",
+            "disable_stop_instance",
+        ],
+        "amibake decides this itself (see docs/recipes.md)",
+    );
+    f.ignore(&["temporary_iam_instance_profile_policy_document"], "the temporary instance profile gets AmazonSSMManagedInstanceCore only; pass iam_instance_profile for more");
+    f.finish(l);
+
+    if l.diags[errors_before..]
+        .iter()
+        .any(|d| d.severity == super::diag::Severity::Error)
+    {
+        return None;
+    }
+    Some(Source {
+        name,
+        kind: kind.to_owned(),
+        region: region?,
+        instance_type: instance_type?,
+        source_ami: source_ami?,
+        ami_name: ami_name?,
+        ami_description,
+        tags,
+        run_tags,
+        run_volume_tags,
+        snapshot_tags,
+        subnet_id,
+        vpc_id,
+        security_group_ids,
+        associate_public_ip_address,
+        iam_instance_profile,
+        user_data,
+        launch_block_device_mappings,
+        ami_block_device_mappings,
+        metadata_options,
+        imds_support,
+        encrypt_boot,
+        kms_key_id,
+        region_kms_key_ids,
+        ami_regions,
+        ami_users,
+        ami_groups,
+        ami_org_arns,
+        ami_ou_arns,
+        deprecate_at,
+        force_deregister,
+        force_delete_snapshot,
+        skip_create_ami,
+        state_timeout,
+        max_poll_interval,
+        staging_bucket,
+        retention,
+    })
+}
+
+fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
+    let literal = f.string(l, "source_ami");
+    let filters = f.blocks("source_ami_filter");
+    if filters.len() > 1 {
+        l.error(
+            filters[1].ident.span(),
+            "only one source_ami_filter block is allowed",
+        );
+    }
+    match (literal, filters.first()) {
+        (Some(_), Some(_)) => {
+            l.error(
+                f.value_span("source_ami"),
+                "`source_ami` and `source_ami_filter` cannot both be set",
+            )
+            .hint = Some("keep one: a fixed ID, a resolve:ssm: parameter, or a filter".into());
+            None
+        }
+        (Some(s), None) => {
+            let span = f.value_span("source_ami");
+            if let Some(param) = s.strip_prefix("resolve:ssm:") {
+                if !is_ssm_parameter_reference(param) {
+                    l.error(span, format!("`{s}` is not a valid SSM parameter reference"))
+                        .hint = Some("write it as resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64".into());
+                    return None;
+                }
+                return Some(SourceAmi::SsmParameter {
+                    parameter: param.to_owned(),
+                });
+            }
+            if !is_ami_id(&s) {
+                l.error(
+                    span,
+                    format!("source_ami `{s}` is neither an AMI ID nor resolve:ssm:PARAMETER"),
+                )
+                .hint = Some("AMI IDs look like ami-0123456789abcdef0".into());
+                return None;
+            }
+            Some(SourceAmi::Id { id: s })
+        }
+        (None, Some(block)) => {
+            let mut ff = Fields::of_block(block, "source_ami_filter");
+            let mut filters = BTreeMap::new();
+            if let Some((v, span)) = ff.value(l, "filters") {
+                match &v {
+                    hcl::Value::Object(o) => {
+                        for (k, v) in o {
+                            let values = super::fields::as_string(v)
+                                .map(|s| vec![s])
+                                .or_else(|| super::fields::to_string_list(v));
+                            match values {
+                                Some(vals) => {
+                                    filters.insert(k.clone(), vals);
+                                }
+                                None => {
+                                    l.error(
+                                        span.clone(),
+                                        format!(
+                                            "filter `{k}` must be a string or a list of strings"
+                                        ),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    other => {
+                        l.error(
+                            span,
+                            format!(
+                                "`filters` must be a map, found {}",
+                                super::loader::type_name(other)
+                            ),
+                        );
+                    }
+                }
+            }
+            // Packer's filter block form: filter { name = "...", values = [...] }
+            let owners = ff.string_list(l, "owners").unwrap_or_default();
+            let most_recent = ff.bool(l, "most_recent").unwrap_or(false);
+            let span = ff.span();
+            ff.finish(l);
+            if owners.is_empty() {
+                l.error(span, "source_ami_filter needs `owners`")
+                    .hint = Some("without owners anyone's public image could match; use owners = [\"amazon\"] or an account ID (Packer refuses this too)".into());
+                return None;
+            }
+            Some(SourceAmi::Filter(AmiFilter {
+                filters,
+                owners,
+                most_recent,
+            }))
+        }
+        (None, None) => {
+            l.error(f.span(), format!("{} needs a source AMI", f.what()))
+                .hint = Some("set source_ami = \"ami-...\" or \"resolve:ssm:/aws/service/...\", or add a source_ami_filter block".into());
+            None
+        }
+    }
+}
+
+fn read_block_device(l: &mut Loader, block: &Block) -> Option<BlockDevice> {
+    let mut f = Fields::of_block(block, block.ident.as_str().to_owned());
+    let device_name = f.required_string(l, "device_name", "add device_name = \"/dev/xvda\"");
+    let to_i32 = |v: Option<i64>| v.and_then(|n| i32::try_from(n).ok());
+    let bd = BlockDevice {
+        device_name: device_name.clone().unwrap_or_default(),
+        volume_size: to_i32(f.int(l, "volume_size")),
+        volume_type: f.string(l, "volume_type"),
+        iops: to_i32(f.int(l, "iops")),
+        throughput: to_i32(f.int(l, "throughput")),
+        delete_on_termination: f.bool(l, "delete_on_termination"),
+        encrypted: f.bool(l, "encrypted"),
+        kms_key_id: f.string(l, "kms_key_id"),
+        snapshot_id: f.string(l, "snapshot_id"),
+        no_device: f.bool(l, "no_device").unwrap_or(false),
+        virtual_name: f.string(l, "virtual_name"),
+    };
+    if let Some(t) = &bd.volume_type {
+        if !["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"].contains(&t.as_str()) {
+            l.error(
+                f.value_span("volume_type"),
+                format!("unknown volume_type `{t}`"),
+            )
+            .hint = Some("use gp3, gp2, io1, io2, st1, sc1 or standard".into());
+        }
+    }
+    f.finish(l);
+    device_name.map(|_| bd)
+}
+
+fn read_metadata_options(l: &mut Loader, f: &mut Fields<'_>) -> MetadataOptions {
+    let mut m = MetadataOptions::default();
+    for block in f.blocks("metadata_options") {
+        let mut mf = Fields::of_block(block, "metadata_options");
+        for (name, slot, allowed) in [
+            (
+                "http_endpoint",
+                &mut m.http_endpoint,
+                &["enabled", "disabled"],
+            ),
+            ("http_tokens", &mut m.http_tokens, &["required", "optional"]),
+            (
+                "instance_metadata_tags",
+                &mut m.instance_metadata_tags,
+                &["enabled", "disabled"],
+            ),
+        ] {
+            if let Some(v) = mf.string(l, name) {
+                if allowed.contains(&v.as_str()) {
+                    *slot = v;
+                } else {
+                    l.error(
+                        mf.value_span(name),
+                        format!(
+                            "{name} must be \"{}\" or \"{}\", not `{v}`",
+                            allowed[0], allowed[1]
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(n) = mf.int(l, "http_put_response_hop_limit") {
+            if (1..=64).contains(&n) {
+                m.http_put_response_hop_limit = n as i32;
+            } else {
+                l.error(
+                    mf.value_span("http_put_response_hop_limit"),
+                    "http_put_response_hop_limit must be between 1 and 64",
+                );
+            }
+        }
+        mf.finish(l);
+    }
+    m
+}
+
+/// amibake only talks to instances through SSM; a Packer template may say
+/// so with `ssh_interface = "session_manager"` (and `communicator = "ssh"`,
+/// which Packer needs to tunnel through it). Anything that really needs SSH
+/// or WinRM is refused rather than silently doing something else.
+fn read_communicator(l: &mut Loader, f: &mut Fields<'_>) {
+    let interface = f.string(l, "ssh_interface");
+    let communicator = f.string(l, "communicator");
+    if let Some(i) = &interface {
+        if i != "session_manager" {
+            l.error(f.value_span("ssh_interface"), format!("ssh_interface `{i}` needs a direct SSH connection, which amibake does not make"))
+                .hint = Some("amibake provisions only over AWS Systems Manager: set ssh_interface = \"session_manager\" or remove it".into());
+        }
+    }
+    match communicator.as_deref() {
+        None | Some("none") => {}
+        Some("ssh") if interface.is_some() => {}
+        Some("ssh") => {
+            l.error(f.value_span("communicator"), "communicator = \"ssh\" without ssh_interface = \"session_manager\" needs a plain SSH connection, which amibake does not make")
+                .hint = Some("add ssh_interface = \"session_manager\" (amibake then uses AWS Systems Manager) or remove communicator".into());
+        }
+        Some(other) => {
+            l.error(f.value_span("communicator"), format!("communicator `{other}` is not supported"))
+                .hint = Some("amibake provisions only over AWS Systems Manager (Linux instances with the SSM agent); remove communicator".into());
+        }
+    }
+}
+
+fn read_polling(l: &mut Loader, f: &mut Fields<'_>) -> (Duration, Duration) {
+    let mut timeout = DEFAULT_STATE_TIMEOUT;
+    let mut interval = DEFAULT_MAX_POLL_INTERVAL;
+    for block in f.blocks("aws_polling") {
+        let mut pf = Fields::of_block(block, "aws_polling");
+        let delay = pf.int(l, "delay_seconds");
+        let attempts = pf.int(l, "max_attempts");
+        for (name, v) in [("delay_seconds", delay), ("max_attempts", attempts)] {
+            if v.is_some_and(|n| n < 1) {
+                l.error(pf.value_span(name), format!("{name} must be at least 1"));
+            }
+        }
+        let delay = delay.filter(|n| *n >= 1).map(|n| n as u64);
+        if let Some(d) = delay {
+            interval = Duration::from_secs(d);
+        }
+        if let Some(a) = attempts.filter(|n| *n >= 1) {
+            timeout = Duration::from_secs(
+                delay.unwrap_or(DEFAULT_MAX_POLL_INTERVAL.as_secs()) * a as u64,
+            );
+        }
+        pf.finish(l);
+    }
+    (timeout, interval)
+}
+
+fn read_retention(l: &mut Loader, f: &mut Fields<'_>) -> Option<Retention> {
+    let block = f.blocks("retention").into_iter().next()?;
+    let mut rf = Fields::of_block(block, "retention");
+    let keep = rf.int(l, "keep").unwrap_or(3);
+    if keep < 0 {
+        l.error(rf.value_span("keep"), "keep must be 0 or more");
+    }
+    let min_age = rf
+        .duration(l, "min_age")
+        .unwrap_or(Duration::from_secs(7 * 86400));
+    let keep_launched_within = rf.duration(l, "keep_launched_within");
+    rf.finish(l);
+    Some(Retention {
+        keep: keep.max(0) as u32,
+        min_age,
+        keep_launched_within,
+    })
+}
+
+/// Packer's legacy `{{timestamp}}` (Unix seconds) inside names; any other
+/// legacy `{{...}}` function is reported, because AWS would refuse the braces.
+fn render_legacy(l: &mut Loader, f: &Fields<'_>, text: String) -> String {
+    let re = regex::Regex::new(r"\{\{\s*timestamp\s*\}\}").unwrap();
+    let out = re
+        .replace_all(
+            &text,
+            super::functions::build_time().unix_timestamp().to_string(),
+        )
+        .into_owned();
+    if let Some(start) = out.find("{{") {
+        let end = out[start..]
+            .find("}}")
+            .map(|e| start + e + 2)
+            .unwrap_or(out.len());
+        l.error(f.value_span("ami_name"), format!("legacy template `{}` is not supported", &out[start..end]))
+            .hint = Some("only {{timestamp}} is kept from Packer's legacy templates; use HCL functions like formatdate(\"YYYYMMDD\", timestamp())".into());
+    }
+    out
+}
+
+/// AWS's AMI name rule: 3–128 characters of letters, digits and ( ) [ ] . / - ' @ _ space.
+pub fn check_ami_name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if !(3..=128).contains(&len) {
+        return Err(format!(
+            "ami_name `{name}` is {len} characters long; AWS requires 3 to 128"
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "()[]./-'@_ ".contains(*c)))
+    {
+        return Err(format!(
+            "ami_name `{name}` contains `{bad}`, which AWS does not allow in AMI names"
+        ));
+    }
+    Ok(())
+}
+
+fn is_ami_id(s: &str) -> bool {
+    s.strip_prefix("ami-").is_some_and(|h| {
+        (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+fn is_instance_type(s: &str) -> bool {
+    let re = regex::Regex::new(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$").unwrap();
+    re.is_match(s)
+}
+
+/// An SSM parameter name or path, with an optional `:version` or `:label`,
+/// as launch templates accept after `resolve:ssm:`.
+pub fn is_ssm_parameter_reference(s: &str) -> bool {
+    let re = regex::Regex::new(
+        r"^(/[A-Za-z0-9_.\-]+)+(:[A-Za-z0-9_.\-]+)?$|^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)?$",
+    )
+    .unwrap();
+    re.is_match(s) && !s.starts_with("aws") && !s.starts_with("ssm")
+}
