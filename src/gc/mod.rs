@@ -269,6 +269,17 @@ fn decide(
                             plan::rfc3339(t + opts.grace)
                         ),
                     ),
+                    // Just deprecated by an earlier run (deprecation takes
+                    // effect on the next minute): wait for the grace period.
+                    Some(t) if t <= now + time::Duration::hours(1) => (
+                        Action::Keep,
+                        format!(
+                            "deprecation scheduled for {}; deletable after {}",
+                            plan::rfc3339(t),
+                            plan::rfc3339(t + opts.grace)
+                        ),
+                    ),
+                    // Not deprecated, or only far in the future: deprecate now.
                     _ => (
                         Action::Deprecate,
                         format!("expired; deprecate now, delete after {grace}"),

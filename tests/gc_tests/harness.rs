@@ -16,12 +16,19 @@ use crate::support::Emulator;
 pub const REGION: &str = "us-east-1";
 
 pub fn iso(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
 
 /// `count` images of `recipe` in `region`, the oldest `oldest_days` old and
 /// each next one a day newer. Returned oldest first.
-pub fn seed(emu: &Emulator, region: &str, recipe: &str, count: usize, oldest_days: i64) -> Vec<String> {
+pub fn seed(
+    emu: &Emulator,
+    region: &str,
+    recipe: &str,
+    count: usize,
+    oldest_days: i64,
+) -> Vec<String> {
     seed_with(emu, region, recipe, count, oldest_days, true)
 }
 
@@ -51,14 +58,18 @@ pub async fn gc_with(emu: &Emulator, args: &[&str], attempts: u32) -> Plan {
     let mut argv = vec!["amibake", "gc"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(&argv).expect("arguments parse");
-    let Command::Gc(gc_args) = cli.command else { panic!("not gc") };
+    let Command::Gc(gc_args) = cli.command else {
+        panic!("not gc")
+    };
     let mut regions = cli.global.region.clone();
     if regions.is_empty() {
         regions.push(REGION.into());
     }
     let opts = amibake::commands::gc::options(&gc_args, &regions).expect("options valid");
     let aws = Aws::from_config(emu.sdk_config_with_retries(REGION, attempts));
-    amibake::gc::run(&aws, &opts, &Ui::quiet()).await.expect("gc runs")
+    amibake::gc::run(&aws, &opts, &Ui::quiet())
+        .await
+        .expect("gc runs")
 }
 
 pub async fn gc(emu: &Emulator, args: &[&str]) -> Plan {
@@ -74,7 +85,10 @@ pub async fn remaining(emu: &Emulator, region: &str) -> BTreeSet<String> {
         .send()
         .await
         .unwrap();
-    out.images().iter().filter_map(|i| i.image_id().map(String::from)).collect()
+    out.images()
+        .iter()
+        .filter_map(|i| i.image_id().map(String::from))
+        .collect()
 }
 
 /// IDs of the caller's snapshots in `region`.
@@ -86,11 +100,20 @@ pub async fn snapshots(emu: &Emulator, region: &str) -> BTreeSet<String> {
         .send()
         .await
         .unwrap();
-    out.snapshots().iter().filter_map(|s| s.snapshot_id().map(String::from)).collect()
+    out.snapshots()
+        .iter()
+        .filter_map(|s| s.snapshot_id().map(String::from))
+        .collect()
 }
 
 pub async fn snapshot_of(emu: &Emulator, region: &str, image: &str) -> String {
-    let out = emu.ec2(region).describe_images().image_ids(image).send().await.unwrap();
+    let out = emu
+        .ec2(region)
+        .describe_images()
+        .image_ids(image)
+        .send()
+        .await
+        .unwrap();
     out.images()[0].block_device_mappings()[0]
         .ebs()
         .unwrap()
@@ -108,7 +131,12 @@ pub fn decision<'a>(plan: &'a Plan, image: &str) -> (Action, &'a str) {
     let d = plan
         .decisions()
         .find(|d| d.image_id == image)
-        .unwrap_or_else(|| panic!("{image} not in plan: {:#?}", plan.decisions().collect::<Vec<_>>()));
+        .unwrap_or_else(|| {
+            panic!(
+                "{image} not in plan: {:#?}",
+                plan.decisions().collect::<Vec<_>>()
+            )
+        });
     (d.action, d.reason.as_str())
 }
 
