@@ -145,7 +145,7 @@ fn read_shell(
     source_names: &[String],
 ) -> Option<ShellProvisioner> {
     let mut f = Fields::of_block(block, format!("provisioner {position} (shell)"));
-    let errors_before = l.diags.len();
+    let mark = l.mark();
     let common = read_common(l, &mut f, source_names);
     let inline = f.string_list(l, "inline");
     let script = f.string(l, "script");
@@ -242,10 +242,7 @@ fn read_shell(
         "amibake runs commands as root through AWS Systems Manager in its own staging directory",
     );
     f.finish(l);
-    if l.diags[errors_before..]
-        .iter()
-        .any(|d| d.severity == super::diag::Severity::Error)
-    {
+    if l.errors_since(mark) {
         return None;
     }
     Some(ShellProvisioner {
@@ -267,7 +264,7 @@ fn read_file(
     source_names: &[String],
 ) -> Option<FileProvisioner> {
     let mut f = Fields::of_block(block, format!("provisioner {position} (file)"));
-    let errors_before = l.diags.len();
+    let mark = l.mark();
     let common = read_common(l, &mut f, source_names);
     let source = f.string(l, "source");
     let content = f.string(l, "content");
@@ -325,10 +322,7 @@ fn read_file(
         (None, Some(c)) => Some(FilePayload::Content(c)),
     };
     f.finish(l);
-    if l.diags[errors_before..]
-        .iter()
-        .any(|d| d.severity == super::diag::Severity::Error)
-    {
+    if l.errors_since(mark) {
         return None;
     }
     Some(FileProvisioner {

@@ -92,8 +92,17 @@ impl Loader {
         self.diags.last_mut().unwrap()
     }
 
-    pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(|d| d.severity == Severity::Error)
+    /// A mark to ask later whether a block added errors ([`Self::errors_since`]).
+    pub fn mark(&self) -> usize {
+        self.diags.len()
+    }
+
+    /// Whether an error was recorded after `mark`: a block with errors yields
+    /// no model value, but reading goes on so every problem is reported.
+    pub fn errors_since(&self, mark: usize) -> bool {
+        self.diags[mark..]
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     /// Evaluate an expression, reporting undefined references and evaluation

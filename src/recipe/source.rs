@@ -1,10 +1,12 @@
 //! `source "amazon-ebs" "NAME" { ... }`: Packer's option names, AWS's rules.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use hcl::edit::structure::Block;
 use hcl::edit::Span;
+use regex::Regex;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -15,6 +17,15 @@ use super::model::*;
 /// How long one AWS state may take when `aws_polling` does not say.
 const DEFAULT_STATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+static LEGACY_TIMESTAMP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{\s*timestamp\s*\}\}").unwrap());
+static INSTANCE_TYPE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$").unwrap());
+static SSM_PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(/[A-Za-z0-9_.\-]+)+(:[A-Za-z0-9_.\-]+)?$|^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)?$")
+        .unwrap()
+});
 
 const IGNORED_SSH: &str =
     "amibake provisions over AWS Systems Manager, so SSH settings have no effect";
@@ -39,7 +50,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
         return None;
     }
     let mut f = Fields::of_block(block, format!("source \"amazon-ebs\" \"{name}\""));
-    let errors_before = l.diags.len();
+    let mark = l.mark();
 
     let region = f.required_string(
         l,
@@ -272,10 +283,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
     f.ignore(&["temporary_iam_instance_profile_policy_document"], "the temporary instance profile gets AmazonSSMManagedInstanceCore only; pass iam_instance_profile for more");
     f.finish(l);
 
-    if l.diags[errors_before..]
-        .iter()
-        .any(|d| d.severity == super::diag::Severity::Error)
-    {
+    if l.errors_since(mark) {
         return None;
     }
     Some(Source {
@@ -570,8 +578,7 @@ fn read_retention(l: &mut Loader, f: &mut Fields<'_>) -> Option<Retention> {
 /// Packer's legacy `{{timestamp}}` (Unix seconds) inside names; any other
 /// legacy `{{...}}` function is reported, because AWS would refuse the braces.
 fn render_legacy(l: &mut Loader, f: &Fields<'_>, text: String) -> String {
-    let re = regex::Regex::new(r"\{\{\s*timestamp\s*\}\}").unwrap();
-    let out = re
+    let out = LEGACY_TIMESTAMP
         .replace_all(
             &text,
             super::functions::build_time().unix_timestamp().to_string(),
@@ -614,16 +621,11 @@ fn is_ami_id(s: &str) -> bool {
 }
 
 fn is_instance_type(s: &str) -> bool {
-    let re = regex::Regex::new(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$").unwrap();
-    re.is_match(s)
+    INSTANCE_TYPE.is_match(s)
 }
 
 /// An SSM parameter name or path, with an optional `:version` or `:label`,
 /// as launch templates accept after `resolve:ssm:`.
 pub fn is_ssm_parameter_reference(s: &str) -> bool {
-    let re = regex::Regex::new(
-        r"^(/[A-Za-z0-9_.\-]+)+(:[A-Za-z0-9_.\-]+)?$|^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)?$",
-    )
-    .unwrap();
-    re.is_match(s) && !s.starts_with("aws") && !s.starts_with("ssm")
+    SSM_PARAMETER.is_match(s) && !s.starts_with("aws") && !s.starts_with("ssm")
 }

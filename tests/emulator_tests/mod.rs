@@ -1,0 +1,6 @@
+pub mod common;
+mod control;
+mod delays;
+mod faults;
+mod images;
+mod ssm;
