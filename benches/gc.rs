@@ -73,6 +73,14 @@ async fn bare_sweep(aws: &Aws) -> usize {
     counts.iter().sum()
 }
 
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -117,7 +125,11 @@ async fn main() {
     println!("images: {}", per_region * 3);
     println!("bare DescribeImages sweep (median of {ROUNDS}): {s:.2}s  {sweep:.2?}");
     println!("dry-run plan             (median of {ROUNDS}): {p:.2}s  {plan:.2?}");
-    println!("ratio plan/sweep: {:.2} (target <= 1.30)", p / s);
+    let ratio = p / s;
+    println!(
+        "ratio plan/sweep: {ratio:.2} (target <= 1.30) {}",
+        verdict(ratio <= 1.30)
+    );
 
     // Peak memory of the real binary doing the same dry run.
     let bin = env!("CARGO_BIN_EXE_amibake");
@@ -203,8 +215,9 @@ async fn main() {
                 }
             }
             println!(
-                "  {r} {action}: {} calls, steady {sustained:.2}/s from call 150 on, max bucket excess {excess:.1} (<= 1 means within 100/5)",
-                times.len()
+                "  {r} {action}: {} calls, steady {sustained:.2}/s from call 150 on, max bucket excess {excess:.1} (target: within 100 + 5/s) {}",
+                times.len(),
+                verdict(excess <= 1.0 && sustained <= 5.05)
             );
         }
     }
