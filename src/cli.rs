@@ -35,9 +35,10 @@ pub struct Cli {
 /// Options every command shares.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// AWS region (overrides the recipe's and AWS_REGION where a command needs one)
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
+    /// AWS region (overrides the recipe's and AWS_REGION where a command needs
+    /// one); `gc` accepts it repeatedly
+    #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
+    pub region: Vec<String>,
     /// Named profile from ~/.aws/config
     #[arg(long, global = true, value_name = "NAME", env = "AWS_PROFILE")]
     pub profile: Option<String>,
@@ -58,7 +59,7 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     pub fn aws_options(&self) -> AwsOptions {
         AwsOptions {
-            region: self.region.clone(),
+            region: self.region.first().cloned(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
         }
@@ -120,6 +121,11 @@ pub enum Command {
         after_help = "Examples:\n  amibake cleanup --regions us-east-1,eu-west-1          # dry run\n  amibake cleanup --regions us-east-1 --older-than 2h --apply\n  amibake cleanup --build-id ab-0123456789ab --regions us-east-1 --older-than 0s --apply\n\nA build counts as no longer running once its resources are older than --older-than (default 1h)."
     )]
     Cleanup(commands::cleanup::CleanupArgs),
+    /// Remove old images and their snapshots (dry run unless --apply)
+    #[command(
+        after_help = "Examples:\n  amibake gc --recipe-file recipes/etherpad.hcl                 # dry run\n  amibake gc --recipe etherpad --region eu-west-1 --region us-east-1 --apply\n  amibake gc --all-recipes --keep 5 --min-age 14d --output json\n  amibake gc --filter name:legacy-web-* --deprecate-first --grace 7d --apply"
+    )]
+    Gc(commands::gc::GcArgs),
 }
 
 /// Entry point of the binary.
@@ -142,6 +148,9 @@ fn run(cli: Cli, ui: Ui) -> Result<u8, Error> {
         Command::Inspect(args) => commands::inspect::run(&args, &ui),
         Command::Build(args) => commands::build::run(&args, &cli.global, &ui),
         Command::Cleanup(args) => commands::cleanup::run(&args, &cli.global, &ui),
+        Command::Gc(args) => {
+            commands::gc::run(&args, &cli.global.region, &cli.global.aws_options(), &ui)
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod gc;
 pub mod poll;
 pub mod provision;
 pub mod recipe;

@@ -63,7 +63,11 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> 
         ))
     })?;
     ui.set_redactor(Redactor::new(recipe.sensitive_values()));
-    if let Some(r) = &global.region {
+    if global.region.len() > 1 {
+        return Err(Error::usage("build takes one --region (the build region)")
+            .with_hint("copy regions come from ami_regions in the recipe"));
+    }
+    if let Some(r) = global.region.first() {
         for s in &mut recipe.sources {
             s.region = r.clone();
         }

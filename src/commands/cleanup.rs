@@ -33,7 +33,10 @@ pub fn run(args: &CleanupArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error
         let aws = Aws::load(&global.aws_options()).await?;
         let mut regions = args.regions.clone();
         if regions.is_empty() {
-            regions.extend(global.region.clone().or_else(|| aws.default_region()));
+            regions.extend(global.region.iter().cloned());
+        }
+        if regions.is_empty() {
+            regions.extend(aws.default_region());
         }
         if regions.is_empty() {
             return Err(Error::usage("no region to search")

@@ -3,5 +3,6 @@
 
 pub mod build;
 pub mod cleanup;
+pub mod gc;
 pub mod inspect;
 pub mod validate;

@@ -382,7 +382,15 @@ fn read_post_processor(l: &mut Loader, block: &Block) -> Option<PostProcessor> {
         "ssm-parameter" => {
             let name = f.required_string(l, "name", "add name = \"/myapp/ami-id\"");
             if let Some(n) = &name {
-                if !super::source::is_ssm_parameter_reference(n) || n.contains(':') {
+                let first = n.trim_start_matches('/').to_ascii_lowercase();
+                if first.starts_with("aws") || first.starts_with("ssm") {
+                    l.error(
+                        f.value_span("name"),
+                        format!("SSM parameter names may not begin with `aws` or `ssm`: `{n}`"),
+                    )
+                    .hint =
+                        Some("AWS reserves those prefixes; use a path like /myapp/ami-id".into());
+                } else if !super::source::is_ssm_parameter_reference(n) || n.contains(':') {
                     l.error(
                         f.value_span("name"),
                         format!("`{n}` is not a valid SSM parameter name"),

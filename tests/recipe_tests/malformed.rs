@@ -164,6 +164,8 @@ malformed! {
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    environment_vars = [\"NOEQUALS\"]\n  }\n}\n") => (12, 24, "is not NAME=VALUE");
     ssm_parameter_post_processor_bad_name:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  post-processor \"ssm-parameter\" {\n    name = \"my param\"\n  }\n}\n") => (11, 12, "is not a valid SSM parameter name");
+    ssm_parameter_reserved_prefix:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  post-processor \"ssm-parameter\" {\n    name = \"/awsinaction/ami-id\"\n  }\n}\n") => (11, 12, "may not begin with `aws` or `ssm`", hint = "AWS reserves those prefixes");
     no_build_block:
         GOOD_SOURCE.to_owned() => (1, 1, "the recipe has no build block");
 }

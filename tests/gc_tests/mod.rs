@@ -1,0 +1,7 @@
+mod harness;
+
+mod apply;
+mod cli;
+mod in_use;
+mod policy;
+mod selection;
