@@ -10,9 +10,9 @@ use crate::support::{Emulator, EmulatorOptions};
 async fn instance_goes_pending_running_stopping_stopped_shutting_down_terminated() {
     let emu = Emulator::start_with(
         EmulatorOptions::new()
-            .delay("instance_pending", 0.6)
-            .delay("instance_stopping", 0.6)
-            .delay("instance_shutting_down", 0.6),
+            .delay("instance_pending", 2.0)
+            .delay("instance_stopping", 2.0)
+            .delay("instance_shutting_down", 2.0),
     );
     let ec2 = emu.ec2(REGION);
     let ami = al2023_ami(&emu, REGION).await;
@@ -60,7 +60,7 @@ async fn delays_are_configurable_at_runtime_and_profiles_exist() {
 
 #[tokio::test]
 async fn created_image_is_pending_then_available() {
-    let emu = Emulator::start_with(EmulatorOptions::new().delay("image_pending", 0.8).delay("instance_pending", 0.0));
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("image_pending", 2.0).delay("instance_pending", 0.0));
     let ec2 = emu.ec2(REGION);
     let ami = al2023_ami(&emu, REGION).await;
     let id = launch(&emu, REGION, &ami, None).await;
@@ -80,7 +80,7 @@ async fn created_image_is_pending_then_available() {
 
 #[tokio::test]
 async fn fresh_instance_profile_is_refused_until_iam_propagates() {
-    let emu = Emulator::start_with(EmulatorOptions::new().delay("iam_propagation", 1.5));
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("iam_propagation", 4.0));
     let ec2 = emu.ec2(REGION);
     let ami = al2023_ami(&emu, REGION).await;
     make_profile(&emu, "fresh", true).await;

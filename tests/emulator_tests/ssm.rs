@@ -64,7 +64,7 @@ async fn inline_policy_allowing_update_instance_information_registers() {
 #[tokio::test]
 async fn instance_registers_after_running_goes_connection_lost_when_stopped_and_disappears_when_terminated() {
     let emu = Emulator::start_with(
-        EmulatorOptions::new().delay("instance_pending", 0.3).delay("ssm_register", 0.6),
+        EmulatorOptions::new().delay("instance_pending", 0.3).delay("ssm_register", 3.0),
     );
     let ami = al2023_ami(&emu, REGION).await;
     make_profile(&emu, "p", true).await;
@@ -73,7 +73,7 @@ async fn instance_registers_after_running_goes_connection_lost_when_stopped_and_
     let running_at = Instant::now();
     assert_eq!(ping_status(&emu, REGION, &id).await, None, "not registered right after running");
     wait_online(&emu, REGION, &id).await;
-    assert!(running_at.elapsed() >= Duration::from_millis(450), "registered too early");
+    assert!(running_at.elapsed() >= Duration::from_millis(2500), "registered too early");
     assert_eq!(ping_status_by_filters(&emu, REGION, &id).await.as_deref(), Some("Online"));
 
     let ec2 = emu.ec2(REGION);
@@ -131,7 +131,7 @@ async fn describe_instance_information_paginates() {
 #[tokio::test]
 async fn run_shell_script_runs_commands_with_sh_and_reports_output_and_exit_codes() {
     let emu = Emulator::start_with(
-        EmulatorOptions::new().delay("invocation_visible", 0.3).delay("command_start", 0.3),
+        EmulatorOptions::new().delay("invocation_visible", 0.3).delay("command_start", 2.0),
     );
     let id = managed_instance(&emu, REGION).await;
     let ssm = emu.ssm(REGION);
@@ -212,7 +212,7 @@ async fn execution_timeout_kills_the_script_and_reports_timed_out() {
     assert_eq!(out.details, "ExecutionTimedOut");
     assert_eq!(out.code, 137);
     assert_eq!(out.stdout, "before\n");
-    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(started.elapsed() < Duration::from_secs(25));
 }
 
 #[tokio::test]
@@ -311,7 +311,7 @@ async fn list_command_invocations_and_cancel_command_work() {
     ssm.cancel_command().command_id(&cid).send().await.unwrap();
     let out = wait_invocation(&emu, REGION, &id, &cid, 10.0).await;
     assert_eq!(out.status, S::Cancelled);
-    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(t.elapsed() < Duration::from_secs(10));
     let cmds = ssm.list_commands().command_id(&cid).send().await.unwrap();
     assert_eq!(cmds.commands()[0].status().map(|s| s.as_str()), Some("Cancelled"));
     let err = ssm.cancel_command().command_id("00000000-0000-0000-0000-000000000000").send().await.unwrap_err();
