@@ -217,7 +217,7 @@ async fn instance_marked_never_online_never_registers() {
 
 #[tokio::test]
 async fn copy_image_into_a_failing_region_ends_failed_with_a_state_reason() {
-    let emu = Emulator::start_with(EmulatorOptions::new().delay("copy_pending", 2.0));
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("copy_pending", 3.0));
     emu.copy_image_fails("eu-west-1");
     let src = emu
         .seed_images(json!({"region": REGION, "count": 1, "name_prefix": "src"}))

@@ -9,7 +9,7 @@ use aws_smithy_types::DateTime;
 use serde_json::json;
 
 use super::common::*;
-use crate::support::Emulator;
+use crate::support::{Emulator, EmulatorOptions};
 
 async fn image_state(emu: &Emulator, region: &str, img: &str) -> ImageState {
     emu.ec2(region)
@@ -38,7 +38,7 @@ fn tag(k: &str, v: &str) -> Tag {
 
 #[tokio::test]
 async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
-    let emu = Emulator::start();
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("copy_pending", 2.0));
     let id = managed_instance(&emu, REGION).await;
     run(
         &emu,

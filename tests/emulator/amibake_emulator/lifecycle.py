@@ -51,6 +51,7 @@ def record(instance_id: str) -> dict[str, Any]:
             "offline_until": 0.0,
             "commands": [],
             "launched_at": time.time(),
+            "instance_id": instance_id,
         },
     )
 
@@ -226,6 +227,16 @@ def profile_allows_ssm(rec: dict[str, Any]) -> bool:
             profile = iam.get_instance_profile(rec["profile_name"])
     except Exception:
         profile = None
+    if profile is None and not rec.get("profile_name") and not rec.get("profile_arn"):
+        # Instances moto launched itself (CloudFormation, launch templates, associations).
+        from moto.ec2.models import ec2_backends
+
+        try:
+            backend = ec2_backends[ACCOUNT_ID][rec.get("region") or "us-east-1"]
+            assoc = backend.iam_instance_profile_associations.get(rec.get("instance_id") or "")
+            profile = getattr(assoc, "instance_profile", None)
+        except Exception:
+            profile = None
     if profile is None:
         return False
     for role in getattr(profile, "roles", []):
