@@ -13,9 +13,14 @@ if [ ! -d /opt/etherpad-lite/.git ]; then
   git clone --depth 1 --branch "$ETHERPAD_VERSION" https://github.com/ether/etherpad-lite.git /opt/etherpad-lite
 fi
 cd /opt/etherpad-lite
-if [ -x bin/installDeps.sh ]; then ./bin/installDeps.sh; else ./src/bin/installDeps.sh; fi
+# What Etherpad 1.8's bin/installDeps.sh does: link the server package into
+# node_modules and install its locked dependencies.
+mkdir -p node_modules
+ln -sfn ../src node_modules/ep_etherpad-lite
+npm ci --omit=dev --prefix /opt/etherpad-lite/src
 chown -R etherpad:etherpad /opt/etherpad-lite
 
+mkdir -p /etc/systemd/system
 cat > /etc/systemd/system/etherpad.service <<'UNIT'
 [Unit]
 Description=Etherpad

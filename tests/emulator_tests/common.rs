@@ -32,7 +32,12 @@ pub async fn al2023_ami(emu: &Emulator, region: &str) -> String {
         .ec2(region)
         .describe_images()
         .owners("amazon")
-        .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-2023*").build())
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("name")
+                .values("al2023-ami-2023*")
+                .build(),
+        )
         .send()
         .await
         .expect("describe al2023 images");
@@ -43,7 +48,12 @@ pub async fn al2023_ami(emu: &Emulator, region: &str) -> String {
 pub async fn make_profile(emu: &Emulator, name: &str, ssm: bool) -> String {
     let iam = emu.iam();
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    iam.create_role().role_name(name).assume_role_policy_document(trust).send().await.unwrap();
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
     if ssm {
         iam.attach_role_policy()
             .role_name(name)
@@ -52,13 +62,27 @@ pub async fn make_profile(emu: &Emulator, name: &str, ssm: bool) -> String {
             .await
             .unwrap();
     }
-    iam.create_instance_profile().instance_profile_name(name).send().await.unwrap();
-    iam.add_role_to_instance_profile().instance_profile_name(name).role_name(name).send().await.unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name(name)
+        .role_name(name)
+        .send()
+        .await
+        .unwrap();
     name.to_string()
 }
 
 pub async fn launch(emu: &Emulator, region: &str, image_id: &str, profile: Option<&str>) -> String {
-    let mut req = emu.ec2(region).run_instances().image_id(image_id).min_count(1).max_count(1);
+    let mut req = emu
+        .ec2(region)
+        .run_instances()
+        .image_id(image_id)
+        .min_count(1)
+        .max_count(1);
     if let Some(p) = profile {
         req = req.iam_instance_profile(IamInstanceProfileSpecification::builder().name(p).build());
     }
@@ -67,8 +91,19 @@ pub async fn launch(emu: &Emulator, region: &str, image_id: &str, profile: Optio
 }
 
 pub async fn instance_state(emu: &Emulator, region: &str, id: &str) -> InstanceStateName {
-    let out = emu.ec2(region).describe_instances().instance_ids(id).send().await.unwrap();
-    out.reservations()[0].instances()[0].state().unwrap().name().unwrap().clone()
+    let out = emu
+        .ec2(region)
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .unwrap();
+    out.reservations()[0].instances()[0]
+        .state()
+        .unwrap()
+        .name()
+        .unwrap()
+        .clone()
 }
 
 pub async fn wait_state(emu: &Emulator, region: &str, id: &str, want: InstanceStateName) {
@@ -93,18 +128,30 @@ pub async fn ping_status(emu: &Emulator, region: &str, id: &str) -> Option<Strin
         .send()
         .await
         .unwrap();
-    out.instance_information_list().first().and_then(|i| i.ping_status()).map(|p| p.as_str().to_string())
+    out.instance_information_list()
+        .first()
+        .and_then(|i| i.ping_status())
+        .map(|p| p.as_str().to_string())
 }
 
 pub async fn ping_status_by_filters(emu: &Emulator, region: &str, id: &str) -> Option<String> {
     let out = emu
         .ssm(region)
         .describe_instance_information()
-        .filters(InstanceInformationStringFilter::builder().key("InstanceIds").values(id).build().unwrap())
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("InstanceIds")
+                .values(id)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
-    out.instance_information_list().first().and_then(|i| i.ping_status()).map(|p| p.as_str().to_string())
+    out.instance_information_list()
+        .first()
+        .and_then(|i| i.ping_status())
+        .map(|p| p.as_str().to_string())
 }
 
 pub async fn wait_online(emu: &Emulator, region: &str, id: &str) {
@@ -118,7 +165,14 @@ pub async fn wait_online(emu: &Emulator, region: &str, id: &str) {
 pub async fn managed_instance(emu: &Emulator, region: &str) -> String {
     let ami = al2023_ami(emu, region).await;
     let profile = format!("ssm-{}", region);
-    if emu.iam().get_instance_profile().instance_profile_name(&profile).send().await.is_err() {
+    if emu
+        .iam()
+        .get_instance_profile()
+        .instance_profile_name(&profile)
+        .send()
+        .await
+        .is_err()
+    {
         make_profile(emu, &profile, true).await;
     }
     let id = launch(emu, region, &ami, Some(&profile)).await;
@@ -157,12 +211,24 @@ pub async fn send(
 }
 
 /// Wait for an invocation to finish, treating InvocationDoesNotExist as pending.
-pub async fn wait_invocation(emu: &Emulator, region: &str, id: &str, command_id: &str, secs: f64) -> Outcome {
+pub async fn wait_invocation(
+    emu: &Emulator,
+    region: &str,
+    id: &str,
+    command_id: &str,
+    secs: f64,
+) -> Outcome {
     let ssm = emu.ssm(region);
     let mut seen: Vec<CommandInvocationStatus> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     loop {
-        match ssm.get_command_invocation().command_id(command_id).instance_id(id).send().await {
+        match ssm
+            .get_command_invocation()
+            .command_id(command_id)
+            .instance_id(id)
+            .send()
+            .await
+        {
             Ok(inv) => {
                 let st = inv.status().unwrap().clone();
                 if seen.last() != Some(&st) {
@@ -170,13 +236,18 @@ pub async fn wait_invocation(emu: &Emulator, region: &str, id: &str, command_id:
                 }
                 if !matches!(
                     st,
-                    CommandInvocationStatus::Pending | CommandInvocationStatus::InProgress | CommandInvocationStatus::Delayed
+                    CommandInvocationStatus::Pending
+                        | CommandInvocationStatus::InProgress
+                        | CommandInvocationStatus::Delayed
                 ) {
                     return Outcome {
                         status: st,
                         details: inv.status_details().unwrap_or_default().to_string(),
                         code: inv.response_code(),
-                        stdout: inv.standard_output_content().unwrap_or_default().to_string(),
+                        stdout: inv
+                            .standard_output_content()
+                            .unwrap_or_default()
+                            .to_string(),
                         stderr: inv.standard_error_content().unwrap_or_default().to_string(),
                         command_id: command_id.to_string(),
                         seen,
@@ -185,7 +256,10 @@ pub async fn wait_invocation(emu: &Emulator, region: &str, id: &str, command_id:
             }
             Err(e) => {
                 let svc = e.into_service_error();
-                assert!(svc.is_invocation_does_not_exist(), "unexpected error: {svc:?}");
+                assert!(
+                    svc.is_invocation_does_not_exist(),
+                    "unexpected error: {svc:?}"
+                );
             }
         }
         if Instant::now() > deadline {
@@ -195,7 +269,13 @@ pub async fn wait_invocation(emu: &Emulator, region: &str, id: &str, command_id:
     }
 }
 
-pub async fn run(emu: &Emulator, region: &str, id: &str, commands: &[&str], extra: &[(&str, &str)]) -> Outcome {
+pub async fn run(
+    emu: &Emulator,
+    region: &str,
+    id: &str,
+    commands: &[&str],
+    extra: &[(&str, &str)],
+) -> Outcome {
     let cid = send(emu, region, id, commands, extra).await;
     wait_invocation(emu, region, id, &cid, 60.0).await
 }

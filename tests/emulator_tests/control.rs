@@ -10,7 +10,11 @@ use crate::support::Emulator;
 #[tokio::test]
 async fn seeding_ten_thousand_images_takes_seconds() {
     let emu = Emulator::start();
-    emu.ec2("us-west-2").describe_key_pairs().send().await.unwrap(); // moto loads the region's stock AMIs
+    emu.ec2("us-west-2")
+        .describe_key_pairs()
+        .send()
+        .await
+        .unwrap(); // moto loads the region's stock AMIs
     let t = Instant::now();
     let ids = emu.seed_images(json!({"region": "us-west-2", "count": 10000, "name_prefix": "bench",
         "tags": {"amibake:recipe": "web"}, "creation_date_start": "2025-01-01T00:00:00Z", "interval_seconds": 3600}));
@@ -19,7 +23,13 @@ async fn seeding_ten_thousand_images_takes_seconds() {
     eprintln!("seeded 10,000 images in {:?}", t.elapsed());
     assert_eq!(ids.len(), 10000);
     let ec2 = emu.ec2("us-west-2");
-    let d = ec2.describe_images().image_ids(&ids[9999]).image_ids(&ids[0]).send().await.unwrap();
+    let d = ec2
+        .describe_images()
+        .image_ids(&ids[9999])
+        .image_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
     let mut imgs = d.images().to_vec();
     imgs.sort_by_key(|i| i.name().unwrap().to_string());
     assert_eq!(imgs[0].name(), Some("bench-00000"));
@@ -28,10 +38,24 @@ async fn seeding_ten_thousand_images_takes_seconds() {
     assert_eq!(imgs[0].owner_id(), Some("123456789012"));
     assert_eq!(imgs[0].tags()[0].key(), Some("amibake:recipe"));
     assert_eq!(imgs[0].state().map(|s| s.as_str()), Some("available"));
-    let s0 = imgs[0].block_device_mappings()[0].ebs().unwrap().snapshot_id().unwrap();
-    let s1 = imgs[1].block_device_mappings()[0].ebs().unwrap().snapshot_id().unwrap();
+    let s0 = imgs[0].block_device_mappings()[0]
+        .ebs()
+        .unwrap()
+        .snapshot_id()
+        .unwrap();
+    let s1 = imgs[1].block_device_mappings()[0]
+        .ebs()
+        .unwrap()
+        .snapshot_id()
+        .unwrap();
     assert_ne!(s0, s1, "each image has its own snapshot");
-    let page = ec2.describe_images().owners("self").max_results(1000).send().await.unwrap();
+    let page = ec2
+        .describe_images()
+        .owners("self")
+        .max_results(1000)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.images().len(), 1000);
     assert!(page.next_token().is_some());
 }
@@ -39,24 +63,67 @@ async fn seeding_ten_thousand_images_takes_seconds() {
 #[tokio::test]
 async fn call_log_records_service_region_action_and_status() {
     let emu = Emulator::start();
-    emu.ec2("eu-west-1").describe_regions().send().await.unwrap();
+    emu.ec2("eu-west-1")
+        .describe_regions()
+        .send()
+        .await
+        .unwrap();
     emu.sts(REGION).get_caller_identity().send().await.unwrap();
-    let _ = emu.ssm(REGION).get_parameter().name("/missing").send().await;
+    let _ = emu
+        .ssm(REGION)
+        .get_parameter()
+        .name("/missing")
+        .send()
+        .await;
     emu.iam().list_roles().send().await.unwrap();
     emu.s3(REGION).list_buckets().send().await.unwrap();
-    emu.cloudformation(REGION).list_stacks().send().await.unwrap();
+    emu.cloudformation(REGION)
+        .list_stacks()
+        .send()
+        .await
+        .unwrap();
     emu.reset(); // control calls are not logged, and reset clears the log
     assert!(emu.calls().is_empty());
-    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
-    emu.ec2("eu-west-1").describe_regions().send().await.unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    emu.ec2("eu-west-1")
+        .describe_regions()
+        .send()
+        .await
+        .unwrap();
     emu.sts(REGION).get_caller_identity().send().await.unwrap();
-    let _ = emu.ssm(REGION).get_parameter().name("/missing").send().await;
+    let _ = emu
+        .ssm(REGION)
+        .get_parameter()
+        .name("/missing")
+        .send()
+        .await;
     emu.iam().list_roles().send().await.unwrap();
-    emu.s3(REGION).create_bucket().bucket("call-log-bucket").send().await.unwrap();
-    emu.cloudformation(REGION).list_stacks().send().await.unwrap();
+    emu.s3(REGION)
+        .create_bucket()
+        .bucket("call-log-bucket")
+        .send()
+        .await
+        .unwrap();
+    emu.cloudformation(REGION)
+        .list_stacks()
+        .send()
+        .await
+        .unwrap();
     let calls = emu.calls();
-    let got: Vec<(&str, &str, &str, u16)> =
-        calls.iter().map(|c| (c.service.as_str(), c.region.as_str(), c.action.as_str(), c.status)).collect();
+    let got: Vec<(&str, &str, &str, u16)> = calls
+        .iter()
+        .map(|c| {
+            (
+                c.service.as_str(),
+                c.region.as_str(),
+                c.action.as_str(),
+                c.status,
+            )
+        })
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -83,9 +150,18 @@ async fn reset_wipes_aws_state_but_keeps_delays() {
     emu.reset();
     let out = emu.ec2(REGION).describe_instances().send().await.unwrap();
     assert!(out.reservations().is_empty(), "{id} should be gone");
-    assert!(emu.iam().get_instance_profile().instance_profile_name("ssm-us-east-1").send().await.is_err());
+    assert!(emu
+        .iam()
+        .get_instance_profile()
+        .instance_profile_name("ssm-us-east-1")
+        .send()
+        .await
+        .is_err());
     assert_eq!(emu.config()["delays"]["image_pending"], 0.7);
-    assert!(emu.control("GET", "faults", None).unwrap()["faults"].as_array().unwrap().is_empty());
+    assert!(emu.control("GET", "faults", None).unwrap()["faults"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     // Everything works again after reset.
     managed_instance(&emu, REGION).await;
 }

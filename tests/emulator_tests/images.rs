@@ -2,7 +2,8 @@
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, ImageAttributeName, ImageState, ResourceType, Tag, TagSpecification,
+    BlockDeviceMapping, EbsBlockDevice, ImageAttributeName, ImageState, ResourceType, Tag,
+    TagSpecification,
 };
 use aws_smithy_types::DateTime;
 use serde_json::json;
@@ -11,7 +12,16 @@ use super::common::*;
 use crate::support::{Emulator, EmulatorOptions};
 
 async fn image_state(emu: &Emulator, region: &str, img: &str) -> ImageState {
-    emu.ec2(region).describe_images().image_ids(img).send().await.unwrap().images()[0].state().unwrap().clone()
+    emu.ec2(region)
+        .describe_images()
+        .image_ids(img)
+        .send()
+        .await
+        .unwrap()
+        .images()[0]
+        .state()
+        .unwrap()
+        .clone()
 }
 
 async fn wait_image(emu: &Emulator, region: &str, img: &str, want: ImageState) {
@@ -30,9 +40,25 @@ fn tag(k: &str, v: &str) -> Tag {
 async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
     let emu = Emulator::start_with(EmulatorOptions::new().delay("copy_pending", 2.0));
     let id = managed_instance(&emu, REGION).await;
-    run(&emu, REGION, &id, &["mkdir -p /opt/app", "echo baked > /opt/app/version"], &[]).await;
+    run(
+        &emu,
+        REGION,
+        &id,
+        &["mkdir -p /opt/app", "echo baked > /opt/app/version"],
+        &[],
+    )
+    .await;
     let ec2 = emu.ec2(REGION);
-    let img = ec2.create_image().instance_id(&id).name("app-1").send().await.unwrap().image_id().unwrap().to_string();
+    let img = ec2
+        .create_image()
+        .instance_id(&id)
+        .name("app-1")
+        .send()
+        .await
+        .unwrap()
+        .image_id()
+        .unwrap()
+        .to_string();
     // Later changes to the instance are not in the image.
     run(&emu, REGION, &id, &["echo changed > /opt/app/version"], &[]).await;
     wait_image(&emu, REGION, &img, ImageState::Available).await;
@@ -52,7 +78,13 @@ async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
         .to_string();
     assert_eq!(image_state(&emu, dst, &copy).await, ImageState::Pending);
     wait_image(&emu, dst, &copy, ImageState::Available).await;
-    let described = emu.ec2(dst).describe_images().image_ids(&copy).send().await.unwrap();
+    let described = emu
+        .ec2(dst)
+        .describe_images()
+        .image_ids(&copy)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(described.images()[0].source_image_id(), Some(img.as_str()));
 
     make_profile(&emu, "p-eu", true).await;
@@ -64,7 +96,11 @@ async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
     make_profile(&emu, "p-us", true).await;
     let inst2 = launch(&emu, REGION, &img, Some("p-us")).await;
     wait_online(&emu, REGION, &inst2).await;
-    assert_eq!(emu.read_instance_file(&inst2, "/opt/app/version").as_deref(), Some("baked\n"));
+    assert_eq!(
+        emu.read_instance_file(&inst2, "/opt/app/version")
+            .as_deref(),
+        Some("baked\n")
+    );
 }
 
 #[tokio::test]
@@ -77,8 +113,18 @@ async fn create_image_tags_image_and_snapshots_and_copy_image_tags_is_honoured()
         .create_image()
         .instance_id(&id)
         .name("tagged")
-        .tag_specifications(TagSpecification::builder().resource_type(ResourceType::Image).tags(tag("app", "x")).build())
-        .tag_specifications(TagSpecification::builder().resource_type(ResourceType::Snapshot).tags(tag("snap", "y")).build())
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Image)
+                .tags(tag("app", "x"))
+                .build(),
+        )
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Snapshot)
+                .tags(tag("snap", "y"))
+                .build(),
+        )
         .send()
         .await
         .unwrap()
@@ -88,15 +134,53 @@ async fn create_image_tags_image_and_snapshots_and_copy_image_tags_is_honoured()
     let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
     let image = &d.images()[0];
     assert_eq!(image.tags(), &[tag("app", "x")]);
-    let snap = image.block_device_mappings()[0].ebs().unwrap().snapshot_id().unwrap().to_string();
-    let s = ec2.describe_snapshots().snapshot_ids(&snap).send().await.unwrap();
+    let snap = image.block_device_mappings()[0]
+        .ebs()
+        .unwrap()
+        .snapshot_id()
+        .unwrap()
+        .to_string();
+    let s = ec2
+        .describe_snapshots()
+        .snapshot_ids(&snap)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.snapshots()[0].tags(), &[tag("snap", "y")]);
 
-    let with = emu.ec2("eu-west-1").copy_image().source_image_id(&img).source_region(REGION).name("copy-with-tags")
-        .copy_image_tags(true).send().await.unwrap().image_id().unwrap().to_string();
-    let without = emu.ec2("eu-west-1").copy_image().source_image_id(&img).source_region(REGION).name("copy-without-tags")
-        .send().await.unwrap().image_id().unwrap().to_string();
-    let d = emu.ec2("eu-west-1").describe_images().image_ids(&with).image_ids(&without).send().await.unwrap();
+    let with = emu
+        .ec2("eu-west-1")
+        .copy_image()
+        .source_image_id(&img)
+        .source_region(REGION)
+        .name("copy-with-tags")
+        .copy_image_tags(true)
+        .send()
+        .await
+        .unwrap()
+        .image_id()
+        .unwrap()
+        .to_string();
+    let without = emu
+        .ec2("eu-west-1")
+        .copy_image()
+        .source_image_id(&img)
+        .source_region(REGION)
+        .name("copy-without-tags")
+        .send()
+        .await
+        .unwrap()
+        .image_id()
+        .unwrap()
+        .to_string();
+    let d = emu
+        .ec2("eu-west-1")
+        .describe_images()
+        .image_ids(&with)
+        .image_ids(&without)
+        .send()
+        .await
+        .unwrap();
     for i in d.images() {
         if i.image_id() == Some(with.as_str()) {
             assert_eq!(i.tags(), &[tag("app", "x")]);
@@ -112,27 +196,56 @@ async fn duplicate_ami_name_in_a_region_is_refused() {
     let ec2 = emu.ec2(REGION);
     let ami = al2023_ami(&emu, REGION).await;
     let id = launch(&emu, REGION, &ami, None).await;
-    let first = ec2.create_image().instance_id(&id).name("same").send().await.unwrap();
-    let err = ec2.create_image().instance_id(&id).name("same").send().await.unwrap_err();
+    let first = ec2
+        .create_image()
+        .instance_id(&id)
+        .name("same")
+        .send()
+        .await
+        .unwrap();
+    let err = ec2
+        .create_image()
+        .instance_id(&id)
+        .name("same")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvalidAMIName.Duplicate"));
     assert!(err.message().unwrap().contains(first.image_id().unwrap()));
-    let err = ec2.copy_image().source_image_id(first.image_id().unwrap()).source_region(REGION).name("same")
-        .send().await.unwrap_err();
+    let err = ec2
+        .copy_image()
+        .source_image_id(first.image_id().unwrap())
+        .source_region(REGION)
+        .name("same")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvalidAMIName.Duplicate"));
     let err = ec2.register_image().name("same").send().await.unwrap_err();
     assert_eq!(err.code(), Some("InvalidAMIName.Duplicate"));
     // Same name in another region is fine.
-    emu.ec2("eu-west-1").copy_image().source_image_id(first.image_id().unwrap()).source_region(REGION).name("same")
-        .send().await.unwrap();
+    emu.ec2("eu-west-1")
+        .copy_image()
+        .source_image_id(first.image_id().unwrap())
+        .source_region(REGION)
+        .name("same")
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn image_deprecation_can_be_enabled_and_disabled() {
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
-    let img = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "dep"})).remove(0);
+    let img = emu
+        .seed_images(json!({"region": REGION, "count": 1, "name_prefix": "dep"}))
+        .remove(0);
     // Two days from now, at second 10 of a minute: AWS rounds to the minute.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let minute = (now / 60 + 2 * 24 * 60) * 60;
     ec2.enable_image_deprecation()
         .image_id(&img)
@@ -141,12 +254,26 @@ async fn image_deprecation_can_be_enabled_and_disabled() {
         .await
         .unwrap();
     let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
-    let want = DateTime::from_secs(minute).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap();
-    assert_eq!(d.images()[0].deprecation_time(), Some(format!("{}.000Z", &want[..19])).as_deref());
-    let err = ec2.enable_image_deprecation().image_id(&img).deprecate_at(DateTime::from_secs(1_000_000_000))
-        .send().await.unwrap_err();
+    let want = DateTime::from_secs(minute)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap();
+    assert_eq!(
+        d.images()[0].deprecation_time(),
+        Some(format!("{}.000Z", &want[..19])).as_deref()
+    );
+    let err = ec2
+        .enable_image_deprecation()
+        .image_id(&img)
+        .deprecate_at(DateTime::from_secs(1_000_000_000))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameterValue"));
-    ec2.disable_image_deprecation().image_id(&img).send().await.unwrap();
+    ec2.disable_image_deprecation()
+        .image_id(&img)
+        .send()
+        .await
+        .unwrap();
     let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
     assert_eq!(d.images()[0].deprecation_time(), None);
 }
@@ -156,19 +283,63 @@ async fn protected_image_cannot_be_deregistered_until_protection_is_disabled() {
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
     let ids = emu.seed_images(json!({"region": REGION, "count": 2, "name_prefix": "prot"}));
-    ec2.enable_image_deregistration_protection().image_id(&ids[0]).send().await.unwrap();
-    let d = ec2.describe_images().image_ids(&ids[0]).send().await.unwrap();
+    ec2.enable_image_deregistration_protection()
+        .image_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    let d = ec2
+        .describe_images()
+        .image_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.images()[0].deregistration_protection(), Some("enabled"));
-    let err = ec2.deregister_image().image_id(&ids[0]).send().await.unwrap_err();
+    let err = ec2
+        .deregister_image()
+        .image_id(&ids[0])
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("OperationNotPermitted"));
-    ec2.disable_image_deregistration_protection().image_id(&ids[0]).send().await.unwrap();
-    ec2.deregister_image().image_id(&ids[0]).send().await.unwrap();
+    ec2.disable_image_deregistration_protection()
+        .image_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    ec2.deregister_image()
+        .image_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
     // With cooldown: still protected for 24 h after disabling.
-    ec2.enable_image_deregistration_protection().image_id(&ids[1]).with_cooldown(true).send().await.unwrap();
-    ec2.disable_image_deregistration_protection().image_id(&ids[1]).send().await.unwrap();
-    let d = ec2.describe_images().image_ids(&ids[1]).send().await.unwrap();
-    assert!(d.images()[0].deregistration_protection().unwrap().starts_with("disabled-until"));
-    assert!(ec2.deregister_image().image_id(&ids[1]).send().await.is_err());
+    ec2.enable_image_deregistration_protection()
+        .image_id(&ids[1])
+        .with_cooldown(true)
+        .send()
+        .await
+        .unwrap();
+    ec2.disable_image_deregistration_protection()
+        .image_id(&ids[1])
+        .send()
+        .await
+        .unwrap();
+    let d = ec2
+        .describe_images()
+        .image_ids(&ids[1])
+        .send()
+        .await
+        .unwrap();
+    assert!(d.images()[0]
+        .deregistration_protection()
+        .unwrap()
+        .starts_with("disabled-until"));
+    assert!(ec2
+        .deregister_image()
+        .image_id(&ids[1])
+        .send()
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -176,8 +347,18 @@ async fn deregister_with_delete_associated_snapshots_skips_snapshots_other_image
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
     let ids = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "snap"}));
-    let d = ec2.describe_images().image_ids(&ids[0]).send().await.unwrap();
-    let snap = d.images()[0].block_device_mappings()[0].ebs().unwrap().snapshot_id().unwrap().to_string();
+    let d = ec2
+        .describe_images()
+        .image_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    let snap = d.images()[0].block_device_mappings()[0]
+        .ebs()
+        .unwrap()
+        .snapshot_id()
+        .unwrap()
+        .to_string();
     // A second image registered from the same snapshot.
     let other = ec2
         .register_image()
@@ -195,21 +376,68 @@ async fn deregister_with_delete_associated_snapshots_skips_snapshots_other_image
         .image_id()
         .unwrap()
         .to_string();
-    let out = ec2.deregister_image().image_id(&ids[0]).delete_associated_snapshots(true).send().await.unwrap();
+    let out = ec2
+        .deregister_image()
+        .image_id(&ids[0])
+        .delete_associated_snapshots(true)
+        .send()
+        .await
+        .unwrap();
     let r = &out.delete_snapshot_results()[0];
     assert_eq!(r.snapshot_id(), Some(snap.as_str()));
     assert_eq!(r.return_code().map(|c| c.as_str()), Some("skipped"));
-    assert!(ec2.describe_snapshots().snapshot_ids(&snap).send().await.is_ok());
-    let out = ec2.deregister_image().image_id(&other).delete_associated_snapshots(true).send().await.unwrap();
-    assert_eq!(out.delete_snapshot_results()[0].return_code().map(|c| c.as_str()), Some("success"));
-    assert!(ec2.describe_snapshots().snapshot_ids(&snap).send().await.is_err());
+    assert!(ec2
+        .describe_snapshots()
+        .snapshot_ids(&snap)
+        .send()
+        .await
+        .is_ok());
+    let out = ec2
+        .deregister_image()
+        .image_id(&other)
+        .delete_associated_snapshots(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.delete_snapshot_results()[0]
+            .return_code()
+            .map(|c| c.as_str()),
+        Some("success")
+    );
+    assert!(ec2
+        .describe_snapshots()
+        .snapshot_ids(&snap)
+        .send()
+        .await
+        .is_err());
     // Without the flag, the snapshot stays.
     let ids = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "keep"}));
-    let d = ec2.describe_images().image_ids(&ids[0]).send().await.unwrap();
-    let snap = d.images()[0].block_device_mappings()[0].ebs().unwrap().snapshot_id().unwrap().to_string();
-    let out = ec2.deregister_image().image_id(&ids[0]).send().await.unwrap();
+    let d = ec2
+        .describe_images()
+        .image_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    let snap = d.images()[0].block_device_mappings()[0]
+        .ebs()
+        .unwrap()
+        .snapshot_id()
+        .unwrap()
+        .to_string();
+    let out = ec2
+        .deregister_image()
+        .image_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
     assert!(out.delete_snapshot_results().is_empty());
-    assert!(ec2.describe_snapshots().snapshot_ids(&snap).send().await.is_ok());
+    assert!(ec2
+        .describe_snapshots()
+        .snapshot_ids(&snap)
+        .send()
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -235,11 +463,26 @@ async fn last_launched_time_is_set_by_run_instances_and_by_the_control_api() {
     launch(&emu, REGION, &ids[0], None).await;
     let t = attr(ids[0].clone()).await.expect("set by RunInstances");
     assert!(t.ends_with('Z') && t.len() == 24, "{t}");
-    emu.set_image_times(REGION, &ids[1], json!({"last_launched_time": "2025-03-04T05:06:07.000Z",
-                                                 "creation_date": "2024-01-01T00:00:00.000Z"}));
-    assert_eq!(attr(ids[1].clone()).await.as_deref(), Some("2025-03-04T05:06:07.000Z"));
-    let d = ec2.describe_images().image_ids(&ids[1]).send().await.unwrap();
-    assert_eq!(d.images()[0].creation_date(), Some("2024-01-01T00:00:00.000Z"));
+    emu.set_image_times(
+        REGION,
+        &ids[1],
+        json!({"last_launched_time": "2025-03-04T05:06:07.000Z",
+                                                 "creation_date": "2024-01-01T00:00:00.000Z"}),
+    );
+    assert_eq!(
+        attr(ids[1].clone()).await.as_deref(),
+        Some("2025-03-04T05:06:07.000Z")
+    );
+    let d = ec2
+        .describe_images()
+        .image_ids(&ids[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.images()[0].creation_date(),
+        Some("2024-01-01T00:00:00.000Z")
+    );
 }
 
 #[tokio::test]
@@ -251,10 +494,21 @@ async fn describe_images_paginates_with_max_results_and_next_token() {
     let mut token: Option<String> = None;
     let mut pages = 0;
     loop {
-        let out = ec2.describe_images().owners("self").max_results(10).set_next_token(token.clone()).send().await.unwrap();
+        let out = ec2
+            .describe_images()
+            .owners("self")
+            .max_results(10)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
         pages += 1;
         assert!(out.images().len() <= 10);
-        seen.extend(out.images().iter().map(|i| i.image_id().unwrap().to_string()));
+        seen.extend(
+            out.images()
+                .iter()
+                .map(|i| i.image_id().unwrap().to_string()),
+        );
         token = out.next_token().map(|s| s.to_string());
         if token.is_none() {
             break;
@@ -266,8 +520,15 @@ async fn describe_images_paginates_with_max_results_and_next_token() {
     want.sort();
     assert_eq!(seen, want);
     // The SDK paginator works too.
-    let all: Vec<_> = ec2.describe_images().owners("self").max_results(7).into_paginator().items().send()
-        .collect::<Vec<_>>().await;
+    let all: Vec<_> = ec2
+        .describe_images()
+        .owners("self")
+        .max_results(7)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
     assert_eq!(all.len(), 25);
 }
 
@@ -277,7 +538,13 @@ async fn describe_image_references_lists_instances_using_an_image() {
     let ec2 = emu.ec2(REGION);
     let ids = emu.seed_images(json!({"region": REGION, "count": 2, "name_prefix": "ref"}));
     let inst = launch(&emu, REGION, &ids[0], None).await;
-    let out = ec2.describe_image_references().image_ids(&ids[0]).image_ids(&ids[1]).send().await.unwrap();
+    let out = ec2
+        .describe_image_references()
+        .image_ids(&ids[0])
+        .image_ids(&ids[1])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.image_references().len(), 1);
     assert!(out.image_references()[0].arn().unwrap().ends_with(&inst));
 }

@@ -20,7 +20,10 @@ async fn instance_without_ssm_policy_never_registers() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(ping_status(&emu, REGION, &bare).await, None);
     assert_eq!(ping_status(&emu, REGION, &none).await, None);
-    assert_eq!(ping_status(&emu, REGION, &good).await.as_deref(), Some("Online"));
+    assert_eq!(
+        ping_status(&emu, REGION, &good).await.as_deref(),
+        Some("Online")
+    );
     // SendCommand refuses instances that are not managed.
     let err = emu
         .ssm(REGION)
@@ -62,28 +65,55 @@ async fn inline_policy_allowing_update_instance_information_registers() {
 }
 
 #[tokio::test]
-async fn instance_registers_after_running_goes_connection_lost_when_stopped_and_disappears_when_terminated() {
+async fn instance_registers_after_running_goes_connection_lost_when_stopped_and_disappears_when_terminated(
+) {
     let emu = Emulator::start_with(
-        EmulatorOptions::new().delay("instance_pending", 0.3).delay("ssm_register", 3.0),
+        EmulatorOptions::new()
+            .delay("instance_pending", 0.3)
+            .delay("ssm_register", 3.0),
     );
     let ami = al2023_ami(&emu, REGION).await;
     make_profile(&emu, "p", true).await;
     let id = launch(&emu, REGION, &ami, Some("p")).await;
     wait_state(&emu, REGION, &id, InstanceStateName::Running).await;
     let running_at = Instant::now();
-    assert_eq!(ping_status(&emu, REGION, &id).await, None, "not registered right after running");
+    assert_eq!(
+        ping_status(&emu, REGION, &id).await,
+        None,
+        "not registered right after running"
+    );
     wait_online(&emu, REGION, &id).await;
-    assert!(running_at.elapsed() >= Duration::from_millis(2500), "registered too early");
-    assert_eq!(ping_status_by_filters(&emu, REGION, &id).await.as_deref(), Some("Online"));
+    assert!(
+        running_at.elapsed() >= Duration::from_millis(2500),
+        "registered too early"
+    );
+    assert_eq!(
+        ping_status_by_filters(&emu, REGION, &id).await.as_deref(),
+        Some("Online")
+    );
 
     let ec2 = emu.ec2(REGION);
     ec2.stop_instances().instance_ids(&id).send().await.unwrap();
-    assert_eq!(ping_status(&emu, REGION, &id).await.as_deref(), Some("ConnectionLost"));
+    assert_eq!(
+        ping_status(&emu, REGION, &id).await.as_deref(),
+        Some("ConnectionLost")
+    );
     wait_state(&emu, REGION, &id, InstanceStateName::Stopped).await;
-    assert_eq!(ping_status(&emu, REGION, &id).await.as_deref(), Some("ConnectionLost"));
-    ec2.start_instances().instance_ids(&id).send().await.unwrap();
+    assert_eq!(
+        ping_status(&emu, REGION, &id).await.as_deref(),
+        Some("ConnectionLost")
+    );
+    ec2.start_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
     wait_online(&emu, REGION, &id).await;
-    ec2.terminate_instances().instance_ids(&id).send().await.unwrap();
+    ec2.terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ping_status(&emu, REGION, &id).await, None);
 }
 
@@ -98,19 +128,38 @@ async fn describe_instance_information_paginates() {
         .image_id(&ami)
         .min_count(7)
         .max_count(7)
-        .iam_instance_profile(aws_sdk_ec2::types::IamInstanceProfileSpecification::builder().name("p").build())
+        .iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name("p")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    let ids: Vec<String> = out.instances().iter().map(|i| i.instance_id().unwrap().to_string()).collect();
+    let ids: Vec<String> = out
+        .instances()
+        .iter()
+        .map(|i| i.instance_id().unwrap().to_string())
+        .collect();
     for id in &ids {
         wait_online(&emu, REGION, id).await;
     }
     let ssm = emu.ssm(REGION);
-    let first = ssm.describe_instance_information().max_results(5).send().await.unwrap();
+    let first = ssm
+        .describe_instance_information()
+        .max_results(5)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.instance_information_list().len(), 5);
     let token = first.next_token().expect("next token").to_string();
-    let second = ssm.describe_instance_information().max_results(5).next_token(token).send().await.unwrap();
+    let second = ssm
+        .describe_instance_information()
+        .max_results(5)
+        .next_token(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(second.instance_information_list().len(), 2);
     assert!(second.next_token().is_none());
     let info = &first.instance_information_list()[0];
@@ -131,13 +180,33 @@ async fn describe_instance_information_paginates() {
 #[tokio::test]
 async fn run_shell_script_runs_commands_with_sh_and_reports_output_and_exit_codes() {
     let emu = Emulator::start_with(
-        EmulatorOptions::new().delay("invocation_visible", 0.3).delay("command_start", 2.0),
+        EmulatorOptions::new()
+            .delay("invocation_visible", 0.3)
+            .delay("command_start", 2.0),
     );
     let id = managed_instance(&emu, REGION).await;
     let ssm = emu.ssm(REGION);
-    let cid = send(&emu, REGION, &id, &["echo hello", "echo oops >&2", "whoami", "echo $HOME $TMPDIR"], &[]).await;
+    let cid = send(
+        &emu,
+        REGION,
+        &id,
+        &[
+            "echo hello",
+            "echo oops >&2",
+            "whoami",
+            "echo $HOME $TMPDIR",
+        ],
+        &[],
+    )
+    .await;
     // Right after SendCommand the invocation does not exist yet (as on AWS).
-    let err = ssm.get_command_invocation().command_id(&cid).instance_id(&id).send().await.unwrap_err();
+    let err = ssm
+        .get_command_invocation()
+        .command_id(&cid)
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvocationDoesNotExist"));
     let out = wait_invocation(&emu, REGION, &id, &cid, 30.0).await;
     assert_eq!(out.status, S::Success);
@@ -157,11 +226,35 @@ async fn run_shell_script_runs_commands_with_sh_and_reports_output_and_exit_code
     assert!(!sh.stdout.contains("bash"), "{}", sh.stdout);
 
     // Files persist across commands; workingDirectory is honoured.
-    run(&emu, REGION, &id, &["mkdir -p /opt/app", "echo v1 > /opt/app/version"], &[]).await;
-    let wd = run(&emu, REGION, &id, &["pwd", "cat version"], &[("workingDirectory", "/opt/app")]).await;
+    run(
+        &emu,
+        REGION,
+        &id,
+        &["mkdir -p /opt/app", "echo v1 > /opt/app/version"],
+        &[],
+    )
+    .await;
+    let wd = run(
+        &emu,
+        REGION,
+        &id,
+        &["pwd", "cat version"],
+        &[("workingDirectory", "/opt/app")],
+    )
+    .await;
     assert_eq!(wd.stdout, "/opt/app\nv1\n");
-    assert_eq!(emu.read_instance_file(&id, "/opt/app/version").as_deref(), Some("v1\n"));
-    let missing = run(&emu, REGION, &id, &["true"], &[("workingDirectory", "/nope")]).await;
+    assert_eq!(
+        emu.read_instance_file(&id, "/opt/app/version").as_deref(),
+        Some("v1\n")
+    );
+    let missing = run(
+        &emu,
+        REGION,
+        &id,
+        &["true"],
+        &[("workingDirectory", "/nope")],
+    )
+    .await;
     assert_eq!(missing.status, S::Failed);
 }
 
@@ -169,11 +262,22 @@ async fn run_shell_script_runs_commands_with_sh_and_reports_output_and_exit_code
 async fn files_survive_stop_and_start() {
     let emu = Emulator::start();
     let id = managed_instance(&emu, REGION).await;
-    run(&emu, REGION, &id, &["echo kept > /etc/amibake-marker", "echo home > /root/h"], &[]).await;
+    run(
+        &emu,
+        REGION,
+        &id,
+        &["echo kept > /etc/amibake-marker", "echo home > /root/h"],
+        &[],
+    )
+    .await;
     let ec2 = emu.ec2(REGION);
     ec2.stop_instances().instance_ids(&id).send().await.unwrap();
     wait_state(&emu, REGION, &id, InstanceStateName::Stopped).await;
-    ec2.start_instances().instance_ids(&id).send().await.unwrap();
+    ec2.start_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
     wait_online(&emu, REGION, &id).await;
     let out = run(&emu, REGION, &id, &["cat /etc/amibake-marker /root/h"], &[]).await;
     assert_eq!(out.stdout, "kept\nhome\n");
@@ -193,7 +297,11 @@ async fn output_is_truncated_at_24000_and_8000_characters_with_the_agent_marker(
     .await;
     assert_eq!(out.status, S::Success);
     assert_eq!(out.stdout.len(), 24000);
-    assert!(out.stdout.ends_with("--output truncated--"), "{}", &out.stdout[out.stdout.len() - 40..]);
+    assert!(
+        out.stdout.ends_with("--output truncated--"),
+        "{}",
+        &out.stdout[out.stdout.len() - 40..]
+    );
     assert!(out.stdout.starts_with("0123456789\n0123456789\n"));
     assert_eq!(out.stderr.len(), 8000);
     assert!(out.stderr.ends_with("--output truncated--"));
@@ -207,7 +315,14 @@ async fn execution_timeout_kills_the_script_and_reports_timed_out() {
     let emu = Emulator::start();
     let id = managed_instance(&emu, REGION).await;
     let started = Instant::now();
-    let out = run(&emu, REGION, &id, &["echo before", "sleep 30", "echo after"], &[("executionTimeout", "5")]).await;
+    let out = run(
+        &emu,
+        REGION,
+        &id,
+        &["echo before", "sleep 30", "echo after"],
+        &[("executionTimeout", "5")],
+    )
+    .await;
     assert_eq!(out.status, S::TimedOut);
     assert_eq!(out.details, "ExecutionTimedOut");
     assert_eq!(out.code, 137);
@@ -229,15 +344,23 @@ async fn exit_194_reboots_the_instance_and_runs_the_script_again() {
     eventually(30.0, "ConnectionLost during reboot", || {
         let emu = &emu;
         let id = id.clone();
-        async move { (ping_status(emu, REGION, &id).await.as_deref() == Some("ConnectionLost")).then_some(()) }
+        async move {
+            (ping_status(emu, REGION, &id).await.as_deref() == Some("ConnectionLost")).then_some(())
+        }
     })
     .await;
     let out = wait_invocation(&emu, REGION, &id, &cid, 30.0).await;
     // ... comes back, and the script ran twice.
     assert_eq!(out.status, S::Success);
     assert_eq!(out.stdout, "run 2\n");
-    assert_eq!(emu.read_instance_file(&id, "/root/runs").as_deref(), Some("2\n"));
-    assert_eq!(ping_status(&emu, REGION, &id).await.as_deref(), Some("Online"));
+    assert_eq!(
+        emu.read_instance_file(&id, "/root/runs").as_deref(),
+        Some("2\n")
+    );
+    assert_eq!(
+        ping_status(&emu, REGION, &id).await.as_deref(),
+        Some("Online")
+    );
     assert_eq!(emu.instance(&id)["reboots"], 1);
 }
 
@@ -252,7 +375,13 @@ async fn full_output_is_uploaded_to_s3_under_the_agent_key_layout() {
         .send_command()
         .instance_ids(&id)
         .document_name("AWS-RunShellScript")
-        .parameters("commands", vec!["i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done; echo e >&2".into()])
+        .parameters(
+            "commands",
+            vec![
+                "i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done; echo e >&2"
+                    .into(),
+            ],
+        )
         .output_s3_bucket_name("logs")
         .output_s3_key_prefix("runs/x")
         .send()
@@ -266,12 +395,27 @@ async fn full_output_is_uploaded_to_s3_under_the_agent_key_layout() {
     let out = wait_invocation(&emu, REGION, &id, &cid, 30.0).await;
     assert_eq!(out.status, S::Success);
     let key = format!("runs/x/{cid}/{id}/awsrunShellScript/0.awsrunShellScript/stdout");
-    let obj = s3.get_object().bucket("logs").key(&key).send().await.expect("stdout object");
+    let obj = s3
+        .get_object()
+        .bucket("logs")
+        .key(&key)
+        .send()
+        .await
+        .expect("stdout object");
     let body = obj.body.collect().await.unwrap().into_bytes();
     assert_eq!(body.len(), 33000, "full output, not truncated");
     let key = format!("runs/x/{cid}/{id}/awsrunShellScript/0.awsrunShellScript/stderr");
-    let obj = s3.get_object().bucket("logs").key(&key).send().await.expect("stderr object");
-    assert_eq!(obj.body.collect().await.unwrap().into_bytes().as_ref(), b"e\n");
+    let obj = s3
+        .get_object()
+        .bucket("logs")
+        .key(&key)
+        .send()
+        .await
+        .expect("stderr object");
+    assert_eq!(
+        obj.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"e\n"
+    );
 }
 
 #[tokio::test]
@@ -294,7 +438,12 @@ async fn list_command_invocations_and_cancel_command_work() {
     assert_eq!(plugin.name(), Some("aws:runShellScript"));
     assert_eq!(plugin.output(), Some("listed\n"));
     assert_eq!(plugin.response_code(), 0);
-    let by_instance = ssm.list_command_invocations().instance_id(&id).send().await.unwrap();
+    let by_instance = ssm
+        .list_command_invocations()
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_instance.command_invocations().len(), 1);
 
     let cid = send(&emu, REGION, &id, &["sleep 30"], &[]).await;
@@ -302,7 +451,13 @@ async fn list_command_invocations_and_cancel_command_work() {
         let ssm = ssm.clone();
         let (cid, id) = (cid.clone(), id.clone());
         async move {
-            let inv = ssm.get_command_invocation().command_id(cid).instance_id(id).send().await.ok()?;
+            let inv = ssm
+                .get_command_invocation()
+                .command_id(cid)
+                .instance_id(id)
+                .send()
+                .await
+                .ok()?;
             (inv.status() == Some(&S::InProgress)).then_some(())
         }
     })
@@ -313,8 +468,16 @@ async fn list_command_invocations_and_cancel_command_work() {
     assert_eq!(out.status, S::Cancelled);
     assert!(t.elapsed() < Duration::from_secs(10));
     let cmds = ssm.list_commands().command_id(&cid).send().await.unwrap();
-    assert_eq!(cmds.commands()[0].status().map(|s| s.as_str()), Some("Cancelled"));
-    let err = ssm.cancel_command().command_id("00000000-0000-0000-0000-000000000000").send().await.unwrap_err();
+    assert_eq!(
+        cmds.commands()[0].status().map(|s| s.as_str()),
+        Some("Cancelled")
+    );
+    let err = ssm
+        .cancel_command()
+        .command_id("00000000-0000-0000-0000-000000000000")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("InvalidCommandId"));
 }
 
@@ -322,7 +485,14 @@ async fn list_command_invocations_and_cancel_command_work() {
 async fn record_mode_records_commands_and_reports_success_without_running_them() {
     let emu = Emulator::start_with(EmulatorOptions::new().ssm_mode("record"));
     let id = managed_instance(&emu, REGION).await;
-    let out = run(&emu, REGION, &id, &["apt-get install -y etherpad", "touch /opt/ran"], &[]).await;
+    let out = run(
+        &emu,
+        REGION,
+        &id,
+        &["apt-get install -y etherpad", "touch /opt/ran"],
+        &[],
+    )
+    .await;
     assert_eq!(out.status, S::Success);
     assert_eq!(out.stdout, "");
     assert!(emu.read_instance_file(&id, "/opt/ran").is_none());
@@ -334,13 +504,72 @@ async fn record_mode_records_commands_and_reports_success_without_running_them()
 }
 
 #[tokio::test]
+async fn stub_mode_runs_commands_but_records_distribution_programs() {
+    let emu = Emulator::start_with(EmulatorOptions::new().ssm_mode("stub"));
+    let id = managed_instance(&emu, REGION).await;
+    let script = [
+        "dnf install -y nodejs git",
+        "git clone --depth 1 https://example.invalid/etherpad-lite.git /opt/etherpad-lite",
+        "cd /opt/etherpad-lite && echo built > VERSION",
+        "systemctl enable etherpad.service",
+        "echo out; echo err >&2; exit 3",
+    ];
+    let out = run(&emu, REGION, &id, &script, &[]).await;
+    // Real shell semantics: output, exit code, files.
+    assert_eq!(out.status, S::Failed);
+    assert_eq!(out.code, 3);
+    assert_eq!(out.stdout, "out\n");
+    assert!(out.stderr.starts_with("err\n"), "{}", out.stderr);
+    assert_eq!(
+        emu.read_instance_file(&id, "/opt/etherpad-lite/VERSION")
+            .as_deref(),
+        Some("built\n")
+    );
+    // The distribution programs were recorded, not run.
+    let info = emu.instance(&id);
+    let stubbed: Vec<&str> = info["stubbed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stubbed,
+        vec![
+            "dnf install -y nodejs git",
+            "git clone --depth 1 https://example.invalid/etherpad-lite.git /opt/etherpad-lite",
+            "systemctl enable etherpad.service",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn commands_run_isolated_with_their_own_pid_namespace_and_root() {
     let emu = Emulator::start();
-    assert_eq!(emu.config()["sandbox"], "bwrap", "bubblewrap must work here (scripts/setup installs it)");
+    assert_eq!(
+        emu.config()["sandbox"],
+        "bwrap",
+        "bubblewrap must work here (scripts/setup installs it)"
+    );
     let id = managed_instance(&emu, REGION).await;
-    let out = run(&emu, REGION, &id, &["echo $$", "ls /work 2>&1 || echo no-work", "touch /usr/x 2>/dev/null || echo ro-usr"], &[]).await;
+    let out = run(
+        &emu,
+        REGION,
+        &id,
+        &[
+            "echo $$",
+            "ls /work 2>&1 || echo no-work",
+            "touch /usr/x 2>/dev/null || echo ro-usr",
+        ],
+        &[],
+    )
+    .await;
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert!(lines[0].parse::<u32>().unwrap() < 10, "pid namespace: {}", lines[0]);
+    assert!(
+        lines[0].parse::<u32>().unwrap() < 10,
+        "pid namespace: {}",
+        lines[0]
+    );
     assert!(out.stdout.contains("no-work"));
     assert!(out.stdout.contains("ro-usr"));
 }

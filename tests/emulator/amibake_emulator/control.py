@@ -45,8 +45,8 @@ def apply_config(body: dict[str, Any]) -> None:
                 raise BadRequest(f"delay {k} must be >= 0")
             STATE.delays[k] = float(v)
         if "ssm_mode" in body:
-            if body["ssm_mode"] not in ("execute", "record"):
-                raise BadRequest("ssm_mode must be execute or record")
+            if body["ssm_mode"] not in ("execute", "stub", "record"):
+                raise BadRequest("ssm_mode must be execute, stub or record")
             STATE.ssm_mode = body["ssm_mode"]
 
 
@@ -138,6 +138,7 @@ def instance_info(instance_id: str) -> dict[str, Any]:
             "ping_status": lifecycle.ping_status(instance_id),
             "image_id": rec.get("image_id"),
             "commands": rec.get("commands", []),
+            "stubbed": sandbox.stubbed_calls(instance_id),
             "reboots": rec.get("reboots", 0),
         }
 

@@ -152,8 +152,64 @@ def snapshot_root(instance_id: str, dest: str) -> None:
     copy_tree(root, dest)
 
 
-def sandbox_argv(root: str, workdir: str, argv: list[str]) -> tuple[list[str], str | None, dict[str, str]]:
-    """Return (argv, cwd, env) to run ``argv`` inside the instance ``root``."""
+# `stub` mode: programs that need a real Linux distribution or the internet
+# are replaced by shims that record their arguments and succeed. Everything
+# else (sh, coreutils, curl to 127.0.0.1, sha256sum, base64) is real, so a
+# provisioning tool's own protocol runs as it would on an instance.
+STUBBED_PROGRAMS = ("dnf", "yum", "rpm", "apt-get", "apt", "dpkg", "git", "systemctl", "service", "useradd",
+                    "groupadd", "usermod", "userdel", "chown", "npm", "npx", "node", "pip", "pip3", "amazon-linux-extras")
+STUB_DIR_INSIDE = "/run/amibake-stubs"
+STUB_LOG_INSIDE = "/run/amibake-stub-log"
+
+_STUB_SCRIPT = r"""#!/bin/sh
+# amibake emulator stub: records the call and succeeds (docs/emulator.md).
+name=$(basename "$0")
+printf '%s\n' "$name $*" >> /run/amibake-stub-log/calls
+if [ "$name" = git ] && [ "$1" = clone ]; then
+  # A clone's visible effect: the destination directory exists.
+  last=""; for a in "$@"; do last="$a"; done
+  case "$last" in *://*|*@*:*) dest=$(basename "$last" .git) ;; *) dest="$last" ;; esac
+  mkdir -p "$dest/.git"
+fi
+exit 0
+"""
+
+
+def _stub_dir() -> str:
+    d = os.path.join(STATE.data_dir, "stubs")
+    with _base_lock:
+        if not os.path.isdir(d):
+            tmp = d + ".creating"
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            for name in STUBBED_PROGRAMS:
+                path = os.path.join(tmp, name)
+                with open(path, "w") as f:
+                    f.write(_STUB_SCRIPT)
+                os.chmod(path, 0o755)
+            os.rename(tmp, d)
+    return d
+
+
+def _stub_log_dir(instance_id: str) -> str:
+    d = os.path.join(os.path.dirname(STATE.instance_root(instance_id)), "stub-log")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def stubbed_calls(instance_id: str) -> list[str]:
+    """The stubbed programs an instance called, in order (`stub` mode)."""
+    try:
+        with open(os.path.join(_stub_log_dir(instance_id), "calls")) as f:
+            return [line.rstrip("\n") for line in f]
+    except OSError:
+        return []
+
+
+def sandbox_argv(root: str, workdir: str, argv: list[str],
+                 stubs_for: str | None = None) -> tuple[list[str], str | None, dict[str, str]]:
+    """Return (argv, cwd, env) to run ``argv`` inside the instance ``root``;
+    with ``stubs_for`` (an instance ID) the stubbed programs come first on PATH."""
     env = {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": "/root",
@@ -179,6 +235,9 @@ def sandbox_argv(root: str, workdir: str, argv: list[str]) -> tuple[list[str], s
         for d in ETC_RO_DIRS:
             if os.path.isdir(os.path.join("/etc", d)):
                 cmd += ["--ro-bind", os.path.join("/etc", d), "/etc/" + d]
+        if stubs_for:
+            env["PATH"] = STUB_DIR_INSIDE + ":" + env["PATH"]
+            cmd += ["--ro-bind", _stub_dir(), STUB_DIR_INSIDE, "--bind", _stub_log_dir(stubs_for), STUB_LOG_INSIDE]
         cmd += ["--proc", "/proc", "--dev", "/dev", "--hostname", "ip-10-0-0-1",
                 "--chdir", workdir, "--clearenv"]
         for k, v in env.items():

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free port)")
     p.add_argument("--profile", choices=sorted(PROFILES), default="test", help="delay profile (default: test)")
-    p.add_argument("--ssm-mode", choices=["execute", "record"], default="execute",
+    p.add_argument("--ssm-mode", choices=["execute", "stub", "record"], default="execute",
                    help="execute: run AWS-RunShellScript commands in a sandbox; record: only record them")
     p.add_argument("--delay", action="append", default=[], metavar="KEY=SECONDS",
                    help="override one delay, e.g. --delay image_pending=1.5 (repeatable)")

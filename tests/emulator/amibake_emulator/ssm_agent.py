@@ -241,7 +241,8 @@ def _run_once(inv: Invocation, root: str, script_inside: str, workdir: str, time
     host_dir = sandbox.host_path(root, os.path.dirname(script_inside))
     out_path = os.path.join(host_dir, "stdout")
     err_path = os.path.join(host_dir, "stderr")
-    argv, cwd, env = sandbox.sandbox_argv(root, workdir, ["/bin/sh", script_inside])
+    argv, cwd, env = sandbox.sandbox_argv(root, workdir, ["/bin/sh", script_inside],
+                                          stubs_for=inv.instance_id if STATE.ssm_mode == "stub" else None)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env,
                                 start_new_session=True)
