@@ -24,9 +24,11 @@ use crate::error::{Error, Result};
 use crate::poll::Backoff;
 use crate::ui::Ui;
 
-/// EC2's published bucket for DeregisterImage and DeleteSnapshot.
-pub const BUCKET_CAPACITY: f64 = 100.0;
-pub const REFILL_PER_SECOND: f64 = 5.0;
+/// EC2 publishes a bucket of 100 refilled at 5/s for DeregisterImage and
+/// DeleteSnapshot, shared by the whole account; gc stays under the refill
+/// rate and keeps the burst allowance for builds running at the same time.
+pub const BUCKET_CAPACITY: f64 = 10.0;
+pub const REFILL_PER_SECOND: f64 = 4.5;
 /// Images worked on at once per region; the buckets do the pacing.
 const CONCURRENCY: usize = 4;
 /// Retries on `RequestLimitExceeded` after the SDK's own retries gave up.
