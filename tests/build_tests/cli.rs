@@ -258,3 +258,86 @@ async fn launch_template_image(emu: &Emulator) -> String {
         .unwrap()
         .to_owned()
 }
+
+#[test]
+fn json_log_format_writes_one_event_object_per_stderr_line() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let out = amibake(
+        &emu,
+        dir.path(),
+        &["--log-format", "json", "build", recipe.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let events: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(events
+        .iter()
+        .all(|e| e["time"].is_string() && e["event"].is_string()));
+    let done: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "step_done")
+        .filter_map(|e| e["step"].as_str())
+        .collect();
+    for step in ["preflight", "launch instance", "create image"] {
+        assert!(
+            done.iter().any(|s| s.contains(step)),
+            "no step_done for {step}: {done:?}"
+        );
+    }
+    // Results stay on stdout, untouched by the log format.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("us-east-1 ami-"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_to_the_binary_during_the_image_wait_cleans_up_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let emu = Emulator::start_with(EmulatorOptions::new().delay("image_pending", 60.0));
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amibake"))
+        .args(["build", recipe.to_str().unwrap()])
+        .current_dir(dir.path())
+        .envs(emu.env_vars("us-east-1"))
+        .env("AMIBAKE_MAX_ATTEMPTS", "3")
+        .env_remove("GITHUB_OUTPUT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut signalled = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !signalled && line.contains("==> minimal: create image") {
+                // The image exists and is pending: interrupt the wait.
+                std::process::Command::new("kill")
+                    .args(["-TERM", &pid])
+                    .status()
+                    .unwrap();
+                signalled = true;
+            }
+            seen.push(line);
+        }
+        (signalled, seen)
+    });
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let (signalled, lines) = reader.join().unwrap();
+    let log = lines.join("\n");
+    assert!(signalled, "never reached the image wait:\n{log}");
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(log.contains("interrupted"), "{log}");
+    crate::build_tests::common::assert_nothing_left(&emu, &["us-east-1"], &[]).await;
+}
