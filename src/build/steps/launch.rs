@@ -153,7 +153,8 @@ async fn launch(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     let out = wait_until(
         "the new instance profile to be usable by EC2",
         IAM_PROPAGATION_TIMEOUT,
-        Backoff::new(Duration::from_millis(250), Duration::from_secs(3)),
+        // Propagation usually takes about a second: notice it within ~10 %.
+        Backoff::proportional(Duration::from_millis(100), Duration::from_secs(3), 0.1),
         || {
             let req = req.clone();
             let retried = &retried;
