@@ -49,6 +49,9 @@ impl Step for Launch {
 
     fn cleanup<'a>(&'a mut self, state: &'a BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
+            if state.released {
+                return Ok(());
+            }
             let ec2 = state.aws.ec2(state.region());
             let ids = match &state.instance_id {
                 Some(id) => vec![id.clone()],

@@ -7,6 +7,7 @@ pub mod launch;
 pub mod preflight;
 pub mod provision;
 pub mod publish;
+pub mod release;
 pub mod reuse;
 pub mod security_group;
 pub mod source_ami;
