@@ -124,19 +124,41 @@ async fn run(emu: &Emulator, r: &Recipe, skip: bool) -> (Duration, bool) {
     (start.elapsed(), o.result.reused)
 }
 
-fn critical_path(emu: &Emulator, copies: usize) -> f64 {
+/// The emulator's delays that a build cannot avoid, in the order they
+/// gate each other: IAM propagation before RunInstances succeeds, pending
+/// and SSM registration before commands, each command (sent one after the
+/// other; its result is visible after the later of `invocation_visible` and
+/// `command_start`), stopping, the image, then the copies and the
+/// instance's shutdown (the temporary security group can only go once the
+/// instance is terminated) — those two counted in parallel when the call
+/// log shows the instance was terminated before the copies could be done,
+/// in series otherwise.
+fn critical_path(emu: &Emulator, copies: usize, calls: &[support::Call]) -> f64 {
     let cfg = emu.config();
     let d = |k: &str| cfg["delays"][k].as_f64().unwrap_or(0.0);
+    let commands = calls
+        .iter()
+        .filter(|c| c.service == "ssm" && c.action == "SendCommand")
+        .count() as f64;
+    let first = |action: &str| {
+        calls
+            .iter()
+            .find(|c| c.service == "ec2" && c.action == action)
+            .map(|c| c.time)
+    };
     let copy = if copies > 0 { d("copy_pending") } else { 0.0 };
+    let shutdown = d("instance_shutting_down");
+    let tail = match (first("CopyImage"), first("TerminateInstances")) {
+        (Some(c), Some(t)) if t < c + copy => copy.max(t - c + shutdown),
+        _ => copy + shutdown,
+    };
     d("iam_propagation")
         + d("instance_pending")
         + d("ssm_register")
-        + d("command_start")
-        + d("invocation_visible")
+        + commands * d("invocation_visible").max(d("command_start"))
         + d("instance_stopping")
         + d("image_pending")
-        + copy
-        + d("instance_shutting_down")
+        + tail
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
@@ -151,20 +173,38 @@ async fn main() {
     let _ = run(&emu, &recipe(source("bench-warmup", 0)), false).await;
 
     let mut results = Vec::new();
+    // AMIBAKE_BENCH_COPIES=3 runs only that case (for iteration);
+    // AMIBAKE_BENCH_TRACE=1 prints every call's time since the build
+    // started and its duration in the emulator.
+    let only: Option<usize> = std::env::var("AMIBAKE_BENCH_COPIES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let trace = std::env::var_os("AMIBAKE_BENCH_TRACE").is_some();
     for copies in [3usize, 1, 5] {
+        if only.is_some_and(|o| o != copies) {
+            continue;
+        }
         emu.clear_calls();
+        let t0 = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
         let (wall, _) = run(
             &emu,
             &recipe(source(&format!("bench-{copies}"), copies)),
             false,
         )
         .await;
-        let crit = critical_path(&emu, copies);
+        let calls = emu.calls();
+        let crit = critical_path(&emu, copies, &calls);
         let mut by_action: BTreeMap<String, usize> = BTreeMap::new();
-        for c in emu.calls() {
+        for c in &calls {
             *by_action
                 .entry(format!("{}:{}", c.service, c.action))
                 .or_default() += 1;
+        }
+        if trace {
+            print_trace(&emu, t0);
         }
         let overhead = wall.as_secs_f64() - crit;
         println!(
@@ -178,6 +218,9 @@ async fn main() {
             println!("    {n:>4} {a}");
         }
         results.push((copies, wall, overhead));
+    }
+    if only.is_some() {
+        return;
     }
     let three = results.iter().find(|r| r.0 == 3).unwrap();
     let one = results.iter().find(|r| r.0 == 1).unwrap();
@@ -209,4 +252,19 @@ async fn main() {
             "FAIL"
         }
     );
+}
+
+fn print_trace(emu: &Emulator, t0: f64) {
+    let calls = emu.control("GET", "calls", None).expect("call log");
+    for c in calls["calls"].as_array().unwrap() {
+        println!(
+            "    {:>7.3} +{:>5.0}ms {:<4} {:<15} {} {}",
+            c["time"].as_f64().unwrap() - t0,
+            c["duration"].as_f64().unwrap_or(0.0) * 1000.0,
+            c["status"],
+            c["region"].as_str().unwrap_or(""),
+            c["service"].as_str().unwrap_or(""),
+            c["action"].as_str().unwrap_or(""),
+        );
+    }
 }

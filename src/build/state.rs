@@ -72,6 +72,9 @@ pub struct BuildState {
     pub temp_security_group: Option<String>,
     pub security_group_ids: Vec<String>,
     pub instance_id: Option<String>,
+    /// The instance, temporary security group and instance profile were
+    /// removed while the copies ran (their cleanups have nothing to do).
+    pub released: bool,
     /// Region → image, the build region's first. Shared with copy tasks.
     pub images: Arc<Mutex<BTreeMap<String, RegionImage>>>,
 
@@ -129,6 +132,7 @@ impl BuildState {
             temp_security_group: None,
             security_group_ids: Vec::new(),
             instance_id: None,
+            released: false,
             images: Arc::new(Mutex::new(BTreeMap::new())),
             reused: false,
             succeeded: false,
@@ -179,15 +183,24 @@ impl BuildState {
     pub fn remaining_resources(&self) -> Vec<Value> {
         let region = self.region().to_owned();
         let mut out = Vec::new();
-        if let Some(id) = &self.instance_id {
+        let (instance, group, profile) = if self.released {
+            (None, None, None)
+        } else {
+            (
+                self.instance_id.as_ref(),
+                self.temp_security_group.as_ref(),
+                self.temp_profile.as_ref(),
+            )
+        };
+        if let Some(id) = instance {
             out.push(json!({"type": "instance", "id": id, "region": region,
                 "remove": format!("aws ec2 terminate-instances --region {region} --instance-ids {id}")}));
         }
-        if let Some(id) = &self.temp_security_group {
+        if let Some(id) = group {
             out.push(json!({"type": "security-group", "id": id, "region": region,
                 "remove": format!("aws ec2 delete-security-group --region {region} --group-id {id}")}));
         }
-        if let Some(name) = &self.temp_profile {
+        if let Some(name) = profile {
             out.push(json!({"type": "instance-profile", "id": name, "region": null,
                 "remove": format!("aws iam remove-role-from-instance-profile --instance-profile-name {name} --role-name {name} && aws iam delete-instance-profile --instance-profile-name {name}")}));
             out.push(json!({"type": "iam-role", "id": name, "region": null,

@@ -50,9 +50,12 @@ pub async fn wait_online(
     timeout: Duration,
     max_interval: Duration,
 ) -> Result<()> {
-    let backoff = Backoff::new(
-        Duration::from_millis(200),
+    // Registration takes seconds to minutes: check in proportion to the
+    // time waited (notice within ~5 %), capped by the recipe's interval.
+    let backoff = Backoff::proportional(
+        Duration::from_millis(100),
         max_interval.max(Duration::from_millis(200)),
+        0.05,
     );
     wait_until(&format!("instance {instance_id} to come online in Systems Manager"), timeout, backoff, || async {
         Ok(match online_state(ssm, instance_id).await? {

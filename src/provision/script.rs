@@ -102,6 +102,12 @@ pub fn fetch_payload(
 ///
 /// `dir` is the step's private directory; `payload` fetches the script to
 /// `$D/script` and, optionally, `export` lines to `$D/env`, sourced first.
+/// It ends by printing the output's last [`INLINE_OUTPUT_BYTES`]
+/// (`AMIBAKE-TAIL`). When the whole output fits in that tail (and the script did not ask
+/// for a reboot with exit 194, after which the agent runs it again), the
+/// wrapper then removes the step directory itself and says
+/// `AMIBAKE-CLEAN`: the session needs nothing more from it, and saves the
+/// separate removal command.
 pub fn wrapper(dir: &str, payload: &str) -> String {
     let mut s = String::new();
     s.push_str(&format!("D={}\n", quote(dir)));
@@ -117,6 +123,10 @@ pub fn wrapper(dir: &str, payload: &str) -> String {
          start=0; [ \"$size\" -gt {max} ] && start=$((size - {max}))\n\
          echo \"AMIBAKE-TAIL $start $size\"\n\
          tail -c +$((start + 1)) \"$D/out\" | base64 | tr -d '\\n'; echo\n\
+         if [ \"$start\" -eq 0 ] && [ \"$rc\" -ne 194 ]; then\n\
+         rm -rf \"$D\" && echo AMIBAKE-CLEAN\n\
+         P=\"${{D%/*}}\"; rmdir \"$P\" \"${{P%/*}}\" 2>/dev/null\n\
+         fi\n\
          exit \"$rc\"\n",
         max = INLINE_OUTPUT_BYTES
     ));
@@ -167,6 +177,8 @@ pub struct Chunk {
     pub data: Vec<u8>,
     /// Bytes uploaded to S3 instead of inline (fetch them from there).
     pub uploaded: Option<u64>,
+    /// The wrapper removed its step directory after this (final) tail.
+    pub cleaned: bool,
 }
 
 /// Parse the framed stdout of [`wrapper`] (`AMIBAKE-TAIL`) or [`peek`]
@@ -204,6 +216,7 @@ pub fn parse_chunk(stdout: &str) -> Option<Chunk> {
             .decode(body)
             .ok()?;
     }
+    chunk.cleaned = lines.next().map(str::trim) == Some("AMIBAKE-CLEAN");
     Some(chunk)
 }
 
@@ -279,9 +292,47 @@ mod tests {
             "hello it's $HOME\nerr\n"
         );
         assert_eq!((c.start, c.size), (0, 21));
+        // Everything was in the tail: the wrapper removed its directory
+        // (and the empty parent).
+        assert!(c.cleaned);
+        assert!(!d.exists() && !dir.path().exists());
+    }
+
+    fn wrapper_printing(d: &std::path::Path, script: &[u8]) -> (i32, String, String) {
+        let payload = fetch_payload(
+            &PayloadSource::Inline(script),
+            &sha256_hex(script),
+            &format!("{}/script", d.display()),
+            0o700,
+            "the script",
+        );
+        sh(&wrapper(d.to_str().unwrap(), &payload))
+    }
+
+    #[test]
+    fn wrapper_keeps_its_directory_when_output_overflows_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("step");
+        let (rc, out, err) = wrapper_printing(
+            &d,
+            b"#!/bin/sh\nhead -c 20000 /dev/zero | tr '\\0' x\nexit 3\n",
+        );
+        assert_eq!(rc, 3, "{err}");
+        let c = parse_chunk(&out).unwrap();
+        assert_eq!((c.start, c.size), (20_000 - INLINE_OUTPUT_BYTES, 20_000));
+        assert!(!c.cleaned && d.join("out").exists());
         let p = parse_chunk(&sh(&peek(d.to_str().unwrap(), 6, None, 0)).1).unwrap();
-        assert_eq!((p.start, p.size, p.rc), (6, 21, Some(3)));
-        assert_eq!(p.data, b"it's $HOME\nerr\n");
+        assert_eq!((p.start, p.size, p.rc), (6, 20_000, Some(3)));
+        assert_eq!(p.data, vec![b'x'; INLINE_OUTPUT_BYTES as usize]);
+    }
+
+    #[test]
+    fn wrapper_keeps_its_directory_for_a_reboot_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("step");
+        let (rc, out, _) = wrapper_printing(&d, b"#!/bin/sh\necho rebooting\nexit 194\n");
+        assert_eq!(rc, 194);
+        assert!(!parse_chunk(&out).unwrap().cleaned && d.join("out").exists());
     }
 
     #[test]

@@ -449,9 +449,15 @@ impl ProvisionSession {
             delivery_timeout: self.state_timeout,
             comment: format!("amibake {} {}", self.build_id, info.label),
         };
+        let was_dirty = self.dirty;
         self.dirty = true;
         let mut follower = Follower::new(&self.ui, &info.prefix);
         let result = self.execute(&spec, &dir, &mut follower).await?;
+        // The wrapper removed this step's directory itself (all output fit
+        // in its final tail): only earlier leftovers need removing.
+        if script::parse_chunk(&result.stdout).is_some_and(|c| c.cleaned) {
+            self.dirty = was_dirty;
+        }
         let wrapper_error = result
             .stderr
             .lines()

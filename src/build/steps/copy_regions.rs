@@ -7,9 +7,9 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 
 use super::create_image::{deregister_replaced, finish_image, remove_build_images};
-use super::{snapshot_ids, state_backoff, wait_image_available};
+use super::{release, snapshot_ids, state_backoff, wait_image_available};
 use crate::aws::sdk_error;
-use crate::build::{tags, BuildState, RegionImage, Step, StepFuture};
+use crate::build::{tags, BuildState, OnError, RegionImage, Step, StepFuture};
 use crate::error::{Error, Result};
 
 /// Concurrent copies. CopyImage's bucket refills at 1/s per region, so
@@ -24,71 +24,33 @@ impl Step for CopyRegions {
     }
     fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
-            let targets = targets(state);
-            if targets.is_empty() || state.source.skip_create_ami {
-                return Ok(());
-            }
-            let state: &BuildState = state;
-            let step = state.ui.step(&format!(
-                "{}: copy to {} region(s)",
-                state.label(),
-                targets.len()
-            ));
-            let src = state.image(state.region()).expect("image created");
-            let (cancel_tx, cancel_rx) = watch::channel(false);
-            let results: Vec<(String, Result<RegionImage>)> = stream::iter(targets)
-                .map(|region| {
-                    let src = src.clone();
-                    let cancel_rx = cancel_rx.clone();
-                    let cancel_tx = &cancel_tx;
-                    async move {
-                        let bar = state.ui.bar(&format!("copy to {region}"), 1);
-                        let r = tokio::select! {
-                            r = copy_one(state, &region, &src.ami_id, &bar) => r,
-                            _ = cancelled(cancel_rx) => Err(Error::build("cancelled: another copy failed")),
-                        };
-                        match &r {
-                            Ok(img) => {
-                                bar.inc(1);
-                                bar.finish_with_message(format!("copy to {region}: {}", img.ami_id));
-                                state.ui.event(
-                                    "copy_done",
-                                    &format!("{}: copied to {region}: {}", state.label(), img.ami_id),
-                                    serde_json::json!({"region": region, "ami_id": img.ami_id}),
-                                );
-                            }
-                            Err(e) => {
-                                bar.abandon_with_message(format!("copy to {region}: failed"));
-                                let _ = cancel_tx.send(true);
-                                state.ui.event(
-                                    "copy_failed",
-                                    &format!("{}: copy to {region} failed: {}", state.label(), e.message()),
-                                    serde_json::json!({"region": region}),
-                                );
-                            }
-                        }
-                        (region, r)
+            // Nothing needs the instance any more: remove it and the
+            // temporaries while the copies run (not with --on-error=abort,
+            // which keeps everything of a failed build).
+            let early = state.options.on_error != OnError::Abort;
+            let (copied, released) = {
+                let state: &BuildState = state;
+                let release = async {
+                    if !early {
+                        return None;
                     }
-                })
-                .buffer_unordered(MAX_PARALLEL_COPIES)
-                .collect()
-                .await;
-            // Report the first real failure, not the cancellations.
-            let mut failures: Vec<(String, Error)> = results
-                .into_iter()
-                .filter_map(|(r, res)| res.err().map(|e| (r, e)))
-                .collect();
-            failures.sort_by_key(|(_, e)| e.message().starts_with("cancelled"));
-            match failures.into_iter().next() {
-                None => {
-                    step.done("all copies available");
-                    Ok(())
-                }
-                Some((region, e)) => {
-                    step.failed(&format!("copy to {region} failed"));
-                    Err(e.context(format!("copy to {region}")))
-                }
+                    let step = state
+                        .ui
+                        .step(&format!("{}: remove build instance", state.label()));
+                    let r = release::release(state).await;
+                    match &r {
+                        Ok(()) => step.done("instance terminated, temporaries removed"),
+                        // The steps' cleanups try again and report.
+                        Err(e) => step.failed(e.message()),
+                    }
+                    Some(r.is_ok())
+                };
+                futures::join!(copy_all(state), release)
+            };
+            if released == Some(true) {
+                state.released = true;
             }
+            copied
         })
     }
 
@@ -104,6 +66,78 @@ impl Step for CopyRegions {
                 .await;
             results.into_iter().collect()
         })
+    }
+}
+
+/// Copy to every target region at once; the first failure cancels the rest.
+async fn copy_all(state: &BuildState) -> Result<()> {
+    let targets = targets(state);
+    if targets.is_empty() || state.source.skip_create_ami {
+        return Ok(());
+    }
+    let step = state.ui.step(&format!(
+        "{}: copy to {} region(s)",
+        state.label(),
+        targets.len()
+    ));
+    let src = state.image(state.region()).expect("image created");
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let results: Vec<(String, Result<RegionImage>)> = stream::iter(targets)
+        .map(|region| {
+            let src = src.clone();
+            let cancel_rx = cancel_rx.clone();
+            let cancel_tx = &cancel_tx;
+            async move {
+                let bar = state.ui.bar(&format!("copy to {region}"), 1);
+                let r = tokio::select! {
+                    r = copy_one(state, &region, &src.ami_id, &bar) => r,
+                    _ = cancelled(cancel_rx) => Err(Error::build("cancelled: another copy failed")),
+                };
+                match &r {
+                    Ok(img) => {
+                        bar.inc(1);
+                        bar.finish_with_message(format!("copy to {region}: {}", img.ami_id));
+                        state.ui.event(
+                            "copy_done",
+                            &format!("{}: copied to {region}: {}", state.label(), img.ami_id),
+                            serde_json::json!({"region": region, "ami_id": img.ami_id}),
+                        );
+                    }
+                    Err(e) => {
+                        bar.abandon_with_message(format!("copy to {region}: failed"));
+                        let _ = cancel_tx.send(true);
+                        state.ui.event(
+                            "copy_failed",
+                            &format!(
+                                "{}: copy to {region} failed: {}",
+                                state.label(),
+                                e.message()
+                            ),
+                            serde_json::json!({"region": region}),
+                        );
+                    }
+                }
+                (region, r)
+            }
+        })
+        .buffer_unordered(MAX_PARALLEL_COPIES)
+        .collect()
+        .await;
+    // Report the first real failure, not the cancellations.
+    let mut failures: Vec<(String, Error)> = results
+        .into_iter()
+        .filter_map(|(r, res)| res.err().map(|e| (r, e)))
+        .collect();
+    failures.sort_by_key(|(_, e)| e.message().starts_with("cancelled"));
+    match failures.into_iter().next() {
+        None => {
+            step.done("all copies available");
+            Ok(())
+        }
+        Some((region, e)) => {
+            step.failed(&format!("copy to {region} failed"));
+            Err(e.context(format!("copy to {region}")))
+        }
     }
 }
 

@@ -89,6 +89,9 @@ impl Step for InstanceProfile {
 
     fn cleanup<'a>(&'a mut self, state: &'a BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
+            if state.released {
+                return Ok(());
+            }
             match &state.temp_profile {
                 Some(name) => delete_role_and_profile(&state.aws.iam(state.region()), name).await,
                 None => Ok(()),

@@ -49,6 +49,9 @@ impl Step for Launch {
 
     fn cleanup<'a>(&'a mut self, state: &'a BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
+            if state.released {
+                return Ok(());
+            }
             let ec2 = state.aws.ec2(state.region());
             let ids = match &state.instance_id {
                 Some(id) => vec![id.clone()],
@@ -153,7 +156,8 @@ async fn launch(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     let out = wait_until(
         "the new instance profile to be usable by EC2",
         IAM_PROPAGATION_TIMEOUT,
-        Backoff::new(Duration::from_millis(250), Duration::from_secs(3)),
+        // Propagation usually takes about a second: notice it within ~10 %.
+        Backoff::proportional(Duration::from_millis(100), Duration::from_secs(3), 0.1),
         || {
             let req = req.clone();
             let retried = &retried;

@@ -66,6 +66,9 @@ impl Step for SecurityGroup {
 
     fn cleanup<'a>(&'a mut self, state: &'a BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
+            if state.released {
+                return Ok(());
+            }
             if !state.source.security_group_ids.is_empty() {
                 return Ok(());
             }
