@@ -295,12 +295,25 @@ impl StepProgress {
         }
     }
     pub fn done(self, detail: &str) {
-        self.finish("step_done", "✓", detail);
+        self.close("step_done", "✓", detail);
+    }
+    /// End with the step's result: `done` with `detail` of the value, or
+    /// `failed` with the error's message. Returns the result unchanged.
+    pub fn report<T>(
+        self,
+        result: crate::Result<T>,
+        detail: impl FnOnce(&T) -> String,
+    ) -> crate::Result<T> {
+        match &result {
+            Ok(v) => self.done(&detail(v)),
+            Err(e) => self.failed(e.message()),
+        }
+        result
     }
     pub fn failed(self, detail: &str) {
-        self.finish("step_failed", "✗", detail);
+        self.close("step_failed", "✗", detail);
     }
-    fn finish(mut self, event: &str, mark: &str, detail: &str) {
+    fn close(mut self, event: &str, mark: &str, detail: &str) {
         let secs = self.started.elapsed().as_secs_f64();
         let sep = if detail.is_empty() { "" } else { ": " };
         let text = format!("{mark} {}{sep}{detail} ({secs:.1}s)", self.name);

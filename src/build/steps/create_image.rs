@@ -28,16 +28,7 @@ impl Step for CreateImage {
             }
             let step = state.ui.step(&format!("{}: create image", state.label()));
             let r = create(state, &step).await;
-            match r {
-                Ok(img) => {
-                    step.done(&img.ami_id);
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            step.report(r, |img| img.ami_id.clone()).map(|_| ())
         })
     }
 

@@ -73,17 +73,9 @@ impl Step for InstanceProfile {
                 Ok(())
             }
             .await;
-            match r {
-                Ok(()) => {
-                    step.done(&name);
-                    state.launch_profile = Some(name);
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            step.report(r, |_| name.clone())?;
+            state.launch_profile = Some(name);
+            Ok(())
         })
     }
 

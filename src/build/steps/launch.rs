@@ -34,16 +34,7 @@ impl Step for Launch {
                 .ui
                 .step(&format!("{}: launch instance", state.label()));
             let r = launch(state, &step).await;
-            match r {
-                Ok(()) => {
-                    step.done(state.instance_id.as_deref().unwrap_or(""));
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            step.report(r, |_| state.instance_id.clone().unwrap_or_default())
         })
     }
 

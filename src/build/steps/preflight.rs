@@ -36,17 +36,11 @@ impl Step for Preflight {
                 }
             }
             let step = state.ui.step(&format!("{}: preflight", state.label()));
-            match state.aws.account_id(state.region()).await {
-                Ok(account) => {
-                    step.done(&format!("account {account}, region {}", state.region()));
-                    state.account_id = Some(account);
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            let account = state.aws.account_id(state.region()).await;
+            let region = state.region().to_owned();
+            let account = step.report(account, |a| format!("account {a}, region {region}"))?;
+            state.account_id = Some(account);
+            Ok(())
         })
     }
 }

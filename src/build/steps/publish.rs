@@ -80,16 +80,7 @@ impl Step for Publish {
                 outputs::write_github_output(&state.source.name, &images)
             }
             .await;
-            match r {
-                Ok(()) => {
-                    step.done("");
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            step.report(r, |_| String::new())
         })
     }
 }

@@ -49,18 +49,10 @@ impl Step for SecurityGroup {
                     .ok_or_else(|| Error::aws("ec2:CreateSecurityGroup returned no group ID"))
             }
             .await;
-            match r {
-                Ok(id) => {
-                    step.done(&id);
-                    state.temp_security_group = Some(id.clone());
-                    state.security_group_ids = vec![id];
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            let id = step.report(r, |id| id.clone())?;
+            state.temp_security_group = Some(id.clone());
+            state.security_group_ids = vec![id];
+            Ok(())
         })
     }
 

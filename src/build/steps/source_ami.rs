@@ -48,17 +48,9 @@ impl Step for SourceAmi {
                 }
                 Spec::Filter(f) => by_filter(&ec2, f, &region).await,
             };
-            match result {
-                Ok(id) => {
-                    step.done(&id);
-                    state.source_ami_id = Some(id);
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            let id = step.report(result, |id| id.clone())?;
+            state.source_ami_id = Some(id);
+            Ok(())
         })
     }
 }

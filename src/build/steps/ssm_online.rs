@@ -23,16 +23,7 @@ impl Step for SsmOnline {
                 state.source.max_poll_interval,
             )
             .await;
-            match r {
-                Ok(()) => {
-                    step.done("online");
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            step.report(r, |_| "online".into())
         })
     }
 }

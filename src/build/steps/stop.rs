@@ -36,16 +36,7 @@ impl Step for Stop {
                 .await
             }
             .await;
-            match r {
-                Ok(()) => {
-                    step.done("stopped");
-                    Ok(())
-                }
-                Err(e) => {
-                    step.failed(e.message());
-                    Err(e)
-                }
-            }
+            step.report(r, |_| "stopped".into())
         })
     }
 }
