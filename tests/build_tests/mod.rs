@@ -5,5 +5,6 @@ mod cli;
 mod common;
 mod failures;
 mod happy;
+mod image_options;
 mod resilience;
 mod reuse;
