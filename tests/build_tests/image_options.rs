@@ -325,7 +325,11 @@ async fn encrypt_boot_sends_encrypted_copies_with_each_regions_key() {
     let mut src = source("kms", "us-east-1", &REGIONS[1..]);
     src.encrypt_boot = Some(true);
     src.kms_key_id = Some(build_key.into());
-    src.region_kms_key_ids = BTreeMap::from([("us-west-2".to_string(), west_key.to_string())]);
+    // An empty key means "the region's default key", as in Packer.
+    src.region_kms_key_ids = BTreeMap::from([
+        ("us-west-2".to_string(), west_key.to_string()),
+        ("eu-west-1".to_string(), String::new()),
+    ]);
     let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
     let config = emu
         .sdk_config_with_retries("us-east-1", 4)
@@ -355,7 +359,7 @@ async fn encrypt_boot_sends_encrypted_copies_with_each_regions_key() {
     assert_eq!(copies.len(), 3, "one CopyImage per region");
     assert_eq!(by_region.len(), 3, "one CopyImage per region");
     // Packer semantics: kms_key_id encrypts in the build region; each copy
-    // uses its region_kms_key_ids entry, else the region's default key.
+    // uses its region_kms_key_ids entry; an empty entry, the region's default key.
     let expect = [
         ("us-east-1", Some(build_key)),
         ("us-west-2", Some(west_key)),

@@ -165,7 +165,13 @@ async fn copy_one(
     let src = &state.source;
     let ec2 = state.aws.ec2(region);
     deregister_replaced(state, region).await?;
-    let kms = src.region_kms_key_ids.get(region).cloned();
+    // Packer semantics: an empty key means the region's default key, which
+    // AWS selects when KmsKeyId is left out (an empty KmsKeyId is refused).
+    let kms = src
+        .region_kms_key_ids
+        .get(region)
+        .filter(|k| !k.is_empty())
+        .cloned();
     let encrypted = src.encrypt_boot == Some(true) || kms.is_some();
     let out = ec2
         .copy_image()
