@@ -90,6 +90,9 @@ impl Aws {
     pub fn cloudformation(&self, region: &str) -> aws_sdk_cloudformation::Client {
         aws_sdk_cloudformation::Client::new(&self.config(region))
     }
+    pub fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        aws_sdk_autoscaling::Client::new(&self.config(region))
+    }
     /// S3 with path-style addressing: virtual-host names break against
     /// loopback endpoints and bucket names with dots.
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {

@@ -130,7 +130,7 @@ pub enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(packer_style_flags(std::env::args_os()));
     let ui = cli.global.ui();
     let result = run(cli, ui.clone());
     match result {
@@ -140,6 +140,37 @@ pub fn main() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// Packer's flags that amibake shares, which Packer spells with one dash.
+const PACKER_FLAGS: &[&str] = &["only", "except", "var", "var-file", "force", "on-error"];
+
+/// Accept Packer's single-dash spelling (`-only=web`, `-var 'k=v'`) so that
+/// scripts and muscle memory carry over: rewrite it to `--only=web` before
+/// clap sees it. Only exact flag names are rewritten, and nothing after `--`.
+pub fn packer_style_flags<I>(args: I) -> Vec<std::ffi::OsString>
+where
+    I: IntoIterator<Item = std::ffi::OsString>,
+{
+    let mut out = Vec::new();
+    let mut rest = false;
+    for arg in args {
+        let rewritten = match arg.to_str() {
+            Some("--") => {
+                rest = true;
+                None
+            }
+            Some(a) if !rest && !a.starts_with("--") => a.strip_prefix('-').and_then(|flag| {
+                let name = flag.split_once('=').map_or(flag, |(n, _)| n);
+                PACKER_FLAGS
+                    .contains(&name)
+                    .then(|| format!("--{flag}").into())
+            }),
+            _ => None,
+        };
+        out.push(rewritten.unwrap_or(arg));
+    }
+    out
 }
 
 fn run(cli: Cli, ui: Ui) -> Result<u8, Error> {
@@ -173,4 +204,85 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::build(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(args: &[&str]) -> Vec<String> {
+        packer_style_flags(args.iter().map(Into::into))
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn packer_single_dash_flags_become_long_flags() {
+        assert_eq!(
+            rewrite(&[
+                "amibake",
+                "build",
+                "-only=web",
+                "-var",
+                "a=b",
+                "-force",
+                "r.hcl"
+            ]),
+            [
+                "amibake",
+                "build",
+                "--only=web",
+                "--var",
+                "a=b",
+                "--force",
+                "r.hcl"
+            ]
+        );
+        assert_eq!(
+            rewrite(&[
+                "amibake",
+                "build",
+                "-var-file=x.pkrvars.hcl",
+                "-on-error=abort",
+                "r.hcl"
+            ]),
+            [
+                "amibake",
+                "build",
+                "--var-file=x.pkrvars.hcl",
+                "--on-error=abort",
+                "r.hcl"
+            ]
+        );
+    }
+
+    #[test]
+    fn other_arguments_are_left_alone() {
+        let args = [
+            "amibake", "-v", "build", "--only", "web", "-onlyx", "r.hcl", "--", "-var",
+        ];
+        assert_eq!(rewrite(&args), args);
+    }
+
+    #[test]
+    fn packer_style_command_line_parses() {
+        let cli = Cli::try_parse_from(packer_style_flags(
+            [
+                "amibake",
+                "build",
+                "-only=web,api",
+                "-except",
+                "db",
+                "r.hcl",
+            ]
+            .map(Into::into),
+        ))
+        .unwrap();
+        let Command::Build(args) = cli.command else {
+            panic!("not build")
+        };
+        assert_eq!(args.only, ["web", "api"]);
+        assert_eq!(args.except, ["db"]);
+    }
 }

@@ -66,9 +66,11 @@ pub async fn gather(aws: &Aws, region: &str, candidates: &HashSet<String>) -> Re
     let ec2 = aws.ec2(region);
     let ssm = aws.ssm(region);
     let cfn = aws.cloudformation(region);
-    let (instances, templates, params, stacks) = tokio::try_join!(
+    let autoscaling = aws.autoscaling(region);
+    let (instances, templates, configurations, params, stacks) = tokio::try_join!(
         instances(&ec2),
         launch_template_versions(&ec2),
+        launch_configurations(&autoscaling),
         ssm_parameters(&ssm),
         stack_parameters(&cfn),
     )?;
@@ -77,6 +79,11 @@ pub async fn gather(aws: &Aws, region: &str, candidates: &HashSet<String>) -> Re
     for (instance, state, image) in &instances {
         refs.add(candidates, image, |_| {
             format!("in use by instance {instance} ({state})")
+        });
+    }
+    for (name, image) in &configurations {
+        refs.add(candidates, image, |_| {
+            format!("in use by launch configuration {name}")
         });
     }
     for (name, value) in &params {
@@ -260,6 +267,30 @@ async fn launch_template_versions(ec2: &aws_sdk_ec2::Client) -> Result<Vec<Templ
         .try_collect()
         .await?;
     Ok(per_template.into_iter().flatten().collect())
+}
+
+/// (name, image ID) of every Auto Scaling launch configuration. AWS no longer
+/// lets new accounts create them, but older accounts still scale groups from
+/// them, and a group whose image is gone cannot launch a replacement.
+async fn launch_configurations(
+    autoscaling: &aws_sdk_autoscaling::Client,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut pages = autoscaling
+        .describe_launch_configurations()
+        .max_records(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("autoscaling:DescribeLaunchConfigurations", &e))?;
+        for c in page.launch_configurations() {
+            out.push((
+                c.launch_configuration_name().unwrap_or("").to_owned(),
+                c.image_id().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// (name, value) of every SSM parameter whose value mentions an AMI ID.

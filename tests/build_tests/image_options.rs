@@ -192,8 +192,11 @@ async fn encrypt_boot_replaces_the_image_with_a_copy_and_leaves_no_unencrypted_i
 /// neither encryption on CopyImage nor request parameters in its call log).
 struct WireLog {
     endpoint: String,
-    conns: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>,
+    conns: Connections,
 }
+
+/// Raw bytes of each recorded client connection, shared with the proxy threads.
+type Connections = Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>;
 
 /// One recorded request: the region it was signed for and its form fields.
 struct WireRequest {
@@ -206,7 +209,7 @@ impl WireLog {
         let upstream = upstream.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let conns: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>> = Arc::default();
+        let conns: Connections = Arc::default();
         let all = conns.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {

@@ -324,3 +324,66 @@ async fn shared_images_are_kept_unless_include_shared() {
     assert!(plan.succeeded());
     assert!(remaining(&emu, REGION).await.is_empty());
 }
+
+/// Launch configurations still scale old Auto Scaling groups. 105 of them
+/// need two pages (MaxRecords 100), and the one that matters comes last.
+#[tokio::test]
+async fn image_in_a_launch_configuration_on_a_later_page_is_kept() {
+    let emu = Emulator::start();
+    let ids = seed(&emu, REGION, "app", 3, 30);
+    let autoscaling = emu.autoscaling(REGION);
+    let create = |name: String, image: &str| {
+        autoscaling
+            .create_launch_configuration()
+            .launch_configuration_name(name)
+            .image_id(image)
+            .instance_type("t3.micro")
+            .send()
+    };
+    for i in 0..104 {
+        create(format!("lc-{i:03}"), "ami-0123456789abcdef0")
+            .await
+            .unwrap();
+    }
+    create("lc-web-2019".into(), &ids[1]).await.unwrap();
+
+    let plan = gc(&emu, KEEP_NONE).await;
+
+    assert_eq!(remaining(&emu, REGION).await, set(&[&ids[1]]));
+    assert_eq!(
+        decision(&plan, &ids[1]),
+        (Action::Keep, "in use by launch configuration lc-web-2019")
+    );
+    let pages = emu.calls_for("autoscaling", "DescribeLaunchConfigurations");
+    assert_eq!(pages.len(), 2, "both pages were read");
+}
+
+/// Without permission to list launch configurations gc cannot know whether
+/// an image is in use, so it deletes nothing in that region.
+#[tokio::test]
+async fn launch_configurations_unreadable_skips_the_region() {
+    let emu = Emulator::start();
+    let ids = seed(&emu, REGION, "app", 3, 30);
+    emu.inject_fault(json!({
+        "service": "autoscaling", "action": "DescribeLaunchConfigurations",
+        "kind": "error", "code": "AccessDenied",
+        "message": "User is not authorized to perform: autoscaling:DescribeLaunchConfigurations",
+        "status": 403,
+    }));
+
+    let plan = gc(&emu, KEEP_NONE).await;
+
+    assert!(!plan.succeeded());
+    let skipped = plan.skipped_regions();
+    assert_eq!(skipped.len(), 1);
+    let error = skipped[0].error.as_deref().unwrap();
+    assert!(
+        error.contains("autoscaling:DescribeLaunchConfigurations")
+            && error.contains("AccessDenied"),
+        "{error}"
+    );
+    assert_eq!(
+        remaining(&emu, REGION).await,
+        set(&ids.iter().collect::<Vec<_>>())
+    );
+}

@@ -167,7 +167,7 @@ malformed! {
     ssm_parameter_reserved_prefix:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  post-processor \"ssm-parameter\" {\n    name = \"/awsinaction/ami-id\"\n  }\n}\n") => (11, 12, "may not begin with `aws` or `ssm`", hint = "AWS reserves those prefixes");
     no_build_block:
-        GOOD_SOURCE.to_owned() => (1, 1, "the recipe has no build block");
+        GOOD_SOURCE => (1, 1, "the recipe has no build block");
 }
 
 #[test]

@@ -70,7 +70,7 @@ impl EmulatorOptions {
 /// One AWS call seen by the emulator (`GET /_amibake/calls`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
-    /// `ec2`, `ssm`, `iam`, `sts`, `s3`, `cloudformation`.
+    /// `ec2`, `ssm`, `iam`, `sts`, `s3`, `cloudformation`, `autoscaling`.
     pub service: String,
     /// Region from the request signature.
     pub region: String,
@@ -266,6 +266,10 @@ impl Emulator {
     /// CloudFormation client for `region`.
     pub fn cloudformation(&self, region: &str) -> aws_sdk_cloudformation::Client {
         aws_sdk_cloudformation::Client::new(&self.sdk_config(region))
+    }
+    /// Auto Scaling client for `region`.
+    pub fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        aws_sdk_autoscaling::Client::new(&self.sdk_config(region))
     }
     /// S3 client for `region` (path-style addressing, which 127.0.0.1 needs).
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {

@@ -11,7 +11,7 @@ from typing import Any
 from .protocol import RequestInfo, render_error, throttle_error
 from .state import STATE
 
-SERVICES = {"ec2", "ssm", "iam", "s3", "sts", "cloudformation"}
+SERVICES = {"ec2", "ssm", "iam", "s3", "sts", "cloudformation", "autoscaling"}
 KINDS = {"throttle", "error", "slow"}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-QUERY_XML_SERVICES = {"iam", "sts", "cloudformation"}
+QUERY_XML_SERVICES = {"iam", "sts", "cloudformation", "autoscaling"}
 
 
 @dataclass
