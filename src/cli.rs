@@ -36,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// AWS region (overrides the recipe's and AWS_REGION where a command needs
-    /// one); `gc` accepts it repeatedly
+    /// one); `gc` and `cleanup` accept it repeatedly
     #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
     pub region: Vec<String>,
     /// Named profile from ~/.aws/config
@@ -118,7 +118,7 @@ pub enum Command {
     Build(commands::build::BuildArgs),
     /// List (dry run) or remove resources that interrupted builds left behind
     #[command(
-        after_help = "Examples:\n  amibake cleanup --regions us-east-1,eu-west-1          # dry run\n  amibake cleanup --regions us-east-1 --older-than 2h --apply\n  amibake cleanup --build-id ab-0123456789ab --regions us-east-1 --older-than 0s --apply\n\nA build counts as no longer running once its resources are older than --older-than (default 1h)."
+        after_help = "Examples:\n  amibake cleanup --region us-east-1 --region eu-west-1   # dry run\n  amibake cleanup --region us-east-1 --older-than 2h --apply\n  amibake cleanup --build-id ab-0123456789ab --region us-east-1 --older-than 0s --apply\n\nA build counts as no longer running once its resources are older than --older-than (default 1h)."
     )]
     Cleanup(commands::cleanup::CleanupArgs),
     /// Remove old images and their snapshots (dry run unless --apply)

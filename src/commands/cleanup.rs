@@ -11,7 +11,7 @@ use crate::ui::Ui;
 
 #[derive(Debug, Args)]
 pub struct CleanupArgs {
-    /// Regions to search (comma-separated; default: --region, AWS_REGION or the profile's)
+    /// Regions to search, comma-separated (same as repeating --region; default: AWS_REGION or the profile's)
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     pub regions: Vec<String>,
     /// Only resources older than this count as left behind (30m, 1h, 2d)
@@ -32,8 +32,10 @@ pub fn run(args: &CleanupArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error
     runtime()?.block_on(async {
         let aws = Aws::load(&global.aws_options()).await?;
         let mut regions = args.regions.clone();
-        if regions.is_empty() {
-            regions.extend(global.region.iter().cloned());
+        for r in &global.region {
+            if !regions.contains(r) {
+                regions.push(r.clone());
+            }
         }
         if regions.is_empty() {
             regions.extend(aws.default_region());
