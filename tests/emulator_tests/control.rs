@@ -22,15 +22,7 @@ async fn seeding_ten_thousand_images_takes_seconds() {
     assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
     eprintln!("seeded 10,000 images in {:?}", t.elapsed());
     assert_eq!(ids.len(), 10000);
-    let ec2 = emu.ec2("us-west-2");
-    let d = ec2
-        .describe_images()
-        .image_ids(&ids[9999])
-        .image_ids(&ids[0])
-        .send()
-        .await
-        .unwrap();
-    let mut imgs = d.images().to_vec();
+    let mut imgs = describe_images(&emu, "us-west-2", &[&ids[9999], &ids[0]]).await;
     imgs.sort_by_key(|i| i.name().unwrap().to_string());
     assert_eq!(imgs[0].name(), Some("bench-00000"));
     assert_eq!(imgs[0].creation_date(), Some("2025-01-01T00:00:00.000Z"));
@@ -38,18 +30,13 @@ async fn seeding_ten_thousand_images_takes_seconds() {
     assert_eq!(imgs[0].owner_id(), Some("123456789012"));
     assert_eq!(imgs[0].tags()[0].key(), Some("amibake:recipe"));
     assert_eq!(imgs[0].state().map(|s| s.as_str()), Some("available"));
-    let s0 = imgs[0].block_device_mappings()[0]
-        .ebs()
-        .unwrap()
-        .snapshot_id()
-        .unwrap();
-    let s1 = imgs[1].block_device_mappings()[0]
-        .ebs()
-        .unwrap()
-        .snapshot_id()
-        .unwrap();
-    assert_ne!(s0, s1, "each image has its own snapshot");
-    let page = ec2
+    assert_ne!(
+        root_snapshot(&imgs[0]),
+        root_snapshot(&imgs[1]),
+        "each image has its own snapshot"
+    );
+    let page = emu
+        .ec2("us-west-2")
         .describe_images()
         .owners("self")
         .max_results(1000)
@@ -63,19 +50,7 @@ async fn seeding_ten_thousand_images_takes_seconds() {
 #[tokio::test]
 async fn call_log_records_service_region_action_and_status() {
     let emu = Emulator::start();
-    emu.ec2("eu-west-1")
-        .describe_regions()
-        .send()
-        .await
-        .unwrap();
-    emu.sts(REGION).get_caller_identity().send().await.unwrap();
-    let _ = emu
-        .ssm(REGION)
-        .get_parameter()
-        .name("/missing")
-        .send()
-        .await;
-    emu.iam().list_roles().send().await.unwrap();
+    call_ec2_sts_ssm_iam(&emu, "eu-west-1").await;
     emu.s3(REGION).list_buckets().send().await.unwrap();
     emu.cloudformation(REGION)
         .list_stacks()
@@ -88,19 +63,7 @@ async fn call_log_records_service_region_action_and_status() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    emu.ec2("eu-west-1")
-        .describe_regions()
-        .send()
-        .await
-        .unwrap();
-    emu.sts(REGION).get_caller_identity().send().await.unwrap();
-    let _ = emu
-        .ssm(REGION)
-        .get_parameter()
-        .name("/missing")
-        .send()
-        .await;
-    emu.iam().list_roles().send().await.unwrap();
+    call_ec2_sts_ssm_iam(&emu, "eu-west-1").await;
     emu.s3(REGION)
         .create_bucket()
         .bucket("call-log-bucket")

@@ -24,14 +24,14 @@ async fn throttling_uses_each_protocols_error_code_and_format() {
     );
     emu.inject_fault(json!({"service": "cloudformation", "action": "DescribeStacks", "kind": "throttle", "count": 1}));
 
-    let e = emu
-        .ec2(REGION)
-        .describe_images()
-        .owners("self")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), Some("RequestLimitExceeded"));
+    let e = assert_error_code(
+        emu.ec2(REGION)
+            .describe_images()
+            .owners("self")
+            .send()
+            .await,
+        "RequestLimitExceeded",
+    );
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(503));
     emu.ec2(REGION)
         .describe_images()
@@ -40,44 +40,20 @@ async fn throttling_uses_each_protocols_error_code_and_format() {
         .await
         .expect("count 1: second call passes");
 
-    let e = emu
-        .ssm(REGION)
-        .describe_instance_information()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_ssm::error::ProvideErrorMetadata::code(&e),
-        Some("ThrottlingException")
+    let e = assert_error_code(
+        emu.ssm(REGION).describe_instance_information().send().await,
+        "ThrottlingException",
     );
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400));
 
-    let e = emu.iam().list_roles().send().await.unwrap_err();
-    assert_eq!(
-        aws_sdk_iam::error::ProvideErrorMetadata::code(&e),
-        Some("Throttling")
+    assert_error_code(emu.iam().list_roles().send().await, "Throttling");
+    assert_error_code(
+        emu.sts(REGION).get_caller_identity().send().await,
+        "Throttling",
     );
-
-    let e = emu
-        .sts(REGION)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_sts::error::ProvideErrorMetadata::code(&e),
-        Some("Throttling")
-    );
-
-    let e = emu
-        .cloudformation(REGION)
-        .describe_stacks()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_cloudformation::error::ProvideErrorMetadata::code(&e),
-        Some("Throttling")
+    assert_error_code(
+        emu.cloudformation(REGION).describe_stacks().send().await,
+        "Throttling",
     );
 
     // The SDK's own retry handles a throttled call when retries are on.
@@ -100,22 +76,16 @@ async fn throttling_by_rate_is_seeded_and_regional() {
         json!({"service": "ec2", "action": "DescribeRegions", "kind": "throttle", "rate": 0.5,
                             "seed": 7, "region": "eu-west-1"}),
     );
+    let (eu, us) = (emu.ec2("eu-west-1"), emu.ec2(REGION));
     let mut throttled = 0;
     for _ in 0..40 {
-        if emu
-            .ec2("eu-west-1")
-            .describe_regions()
-            .send()
-            .await
-            .is_err()
-        {
+        if eu.describe_regions().send().await.is_err() {
             throttled += 1;
         }
     }
     assert!((8..=32).contains(&throttled), "{throttled}");
     for _ in 0..10 {
-        emu.ec2(REGION)
-            .describe_regions()
+        us.describe_regions()
             .send()
             .await
             .expect("other region unaffected");
@@ -133,8 +103,7 @@ async fn named_error_on_the_nth_call_only() {
     for n in 1..=5 {
         let r = ec2.describe_images().owners("self").send().await;
         if n == 3 {
-            let e = r.unwrap_err();
-            assert_eq!(e.code(), Some("InvalidAMIID.NotFound"));
+            let e = assert_error_code(r, "InvalidAMIID.NotFound");
             assert_eq!(e.message(), Some("gone"));
         } else {
             r.unwrap();
@@ -144,16 +113,9 @@ async fn named_error_on_the_nth_call_only() {
         json!({"service": "ssm", "action": "GetParameter", "kind": "error", "nth": 1,
                             "code": "InternalServerError", "status": 500}),
     );
-    let e = emu
-        .ssm(REGION)
-        .get_parameter()
-        .name("/x")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_ssm::error::ProvideErrorMetadata::code(&e),
-        Some("InternalServerError")
+    assert_error_code(
+        emu.ssm(REGION).get_parameter().name("/x").send().await,
+        "InternalServerError",
     );
     emu.clear_faults();
     assert_eq!(
@@ -222,106 +184,37 @@ async fn copy_image_into_a_failing_region_ends_failed_with_a_state_reason() {
     let src = emu
         .seed_images(json!({"region": REGION, "count": 1, "name_prefix": "src"}))
         .remove(0);
-    let bad = emu
-        .ec2("eu-west-1")
-        .copy_image()
-        .source_image_id(&src)
-        .source_region(REGION)
-        .name("copy-bad")
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
-    let image = |region: &'static str, id: String| {
-        let ec2 = emu.ec2(region);
-        async move {
-            ec2.describe_images()
-                .image_ids(id)
-                .send()
-                .await
-                .unwrap()
-                .images()[0]
-                .clone()
-        }
-    };
+    let bad = copy_image(&emu, "eu-west-1", REGION, &src, "copy-bad").await;
     assert_eq!(
-        image("eu-west-1", bad.clone()).await.state(),
-        Some(&ImageState::Pending)
+        image_state(&emu, "eu-west-1", &bad).await,
+        ImageState::Pending
     );
-    let good = emu
-        .ec2("us-west-2")
-        .copy_image()
-        .source_image_id(&src)
-        .source_region(REGION)
-        .name("copy-good")
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
-    let failed = eventually(10.0, "failed", || {
-        let f = image("eu-west-1", bad.clone());
-        async move {
-            let i = f.await;
-            (i.state() == Some(&ImageState::Failed)).then_some(i)
-        }
-    })
-    .await;
+    let good = copy_image(&emu, "us-west-2", REGION, &src, "copy-good").await;
+    let failed = wait_image(&emu, "eu-west-1", &bad, ImageState::Failed, 10.0).await;
     assert!(failed.state_reason().unwrap().code().is_some());
-    eventually(10.0, "available", || {
-        let f = image("us-west-2", good.clone());
-        async move { (f.await.state() == Some(&ImageState::Available)).then_some(()) }
-    })
-    .await;
+    wait_image(&emu, "us-west-2", &good, ImageState::Available, 10.0).await;
 }
 
 #[tokio::test]
 async fn unimplemented_calls_answer_in_the_protocol_error_format() {
     let emu = Emulator::start();
-    let e = emu
-        .ec2(REGION)
-        .describe_fast_launch_images()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), Some("InvalidAction"), "{e:?}");
-    let e = emu
+    assert_error_code(
+        emu.ec2(REGION).describe_fast_launch_images().send().await,
+        "InvalidAction",
+    );
+    let patches = emu
         .ssm(REGION)
         .describe_instance_patches()
-        .instance_id("i-0123456789abcdef0")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_ssm::error::ProvideErrorMetadata::code(&e),
-        Some("UnknownOperationException"),
-        "{e:?}"
-    );
-    let e = emu
+        .instance_id("i-0123456789abcdef0");
+    assert_error_code(patches.send().await, "UnknownOperationException");
+    let details = emu
         .iam()
         .generate_service_last_accessed_details()
-        .arn("arn:aws:iam::123456789012:role/x")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_iam::error::ProvideErrorMetadata::code(&e),
-        Some("InvalidAction"),
-        "{e:?}"
-    );
-    let e = emu
+        .arn("arn:aws:iam::123456789012:role/x");
+    assert_error_code(details.send().await, "InvalidAction");
+    let drift = emu
         .cloudformation(REGION)
         .describe_stack_drift_detection_status()
-        .stack_drift_detection_id("x")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_cloudformation::error::ProvideErrorMetadata::code(&e),
-        Some("InvalidAction"),
-        "{e:?}"
-    );
+        .stack_drift_detection_id("x");
+    assert_error_code(drift.send().await, "InvalidAction");
 }

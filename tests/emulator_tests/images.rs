@@ -2,39 +2,13 @@
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, ImageAttributeName, ImageState, ResourceType, Tag,
-    TagSpecification,
+    BlockDeviceMapping, EbsBlockDevice, ImageAttributeName, ImageState, ResourceType,
 };
 use aws_smithy_types::DateTime;
 use serde_json::json;
 
 use super::common::*;
 use crate::support::{Emulator, EmulatorOptions};
-
-async fn image_state(emu: &Emulator, region: &str, img: &str) -> ImageState {
-    emu.ec2(region)
-        .describe_images()
-        .image_ids(img)
-        .send()
-        .await
-        .unwrap()
-        .images()[0]
-        .state()
-        .unwrap()
-        .clone()
-}
-
-async fn wait_image(emu: &Emulator, region: &str, img: &str, want: ImageState) {
-    eventually(15.0, &format!("{img} {want:?}"), || {
-        let want = want.clone();
-        async move { (image_state(emu, region, img).await == want).then_some(()) }
-    })
-    .await
-}
-
-fn tag(k: &str, v: &str) -> Tag {
-    Tag::builder().key(k).value(v).build()
-}
 
 #[tokio::test]
 async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
@@ -48,54 +22,22 @@ async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
         &[],
     )
     .await;
-    let ec2 = emu.ec2(REGION);
-    let img = ec2
-        .create_image()
-        .instance_id(&id)
-        .name("app-1")
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
+    let img = create_image(&emu, REGION, &id, "app-1").await;
     // Later changes to the instance are not in the image.
     run(&emu, REGION, &id, &["echo changed > /opt/app/version"], &[]).await;
-    wait_image(&emu, REGION, &img, ImageState::Available).await;
+    wait_image(&emu, REGION, &img, ImageState::Available, 15.0).await;
 
     let dst = "eu-west-1";
-    let copy = emu
-        .ec2(dst)
-        .copy_image()
-        .source_image_id(&img)
-        .source_region(REGION)
-        .name("app-1")
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
+    let copy = copy_image(&emu, dst, REGION, &img, "app-1").await;
     assert_eq!(image_state(&emu, dst, &copy).await, ImageState::Pending);
-    wait_image(&emu, dst, &copy, ImageState::Available).await;
-    let described = emu
-        .ec2(dst)
-        .describe_images()
-        .image_ids(&copy)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(described.images()[0].source_image_id(), Some(img.as_str()));
+    let described = wait_image(&emu, dst, &copy, ImageState::Available, 15.0).await;
+    assert_eq!(described.source_image_id(), Some(img.as_str()));
 
-    make_profile(&emu, "p-eu", true).await;
-    let inst = launch(&emu, dst, &copy, Some("p-eu")).await;
-    wait_online(&emu, dst, &inst).await;
+    let inst = managed_instance_from(&emu, dst, &copy).await;
     let out = run(&emu, dst, &inst, &["cat /opt/app/version"], &[]).await;
     assert_eq!(out.stdout, "baked\n");
     // And from the original image in its region.
-    make_profile(&emu, "p-us", true).await;
-    let inst2 = launch(&emu, REGION, &img, Some("p-us")).await;
-    wait_online(&emu, REGION, &inst2).await;
+    let inst2 = managed_instance_from(&emu, REGION, &img).await;
     assert_eq!(
         emu.read_instance_file(&inst2, "/opt/app/version")
             .as_deref(),
@@ -107,81 +49,28 @@ async fn provisioned_files_are_in_the_image_and_its_copy_in_another_region() {
 async fn create_image_tags_image_and_snapshots_and_copy_image_tags_is_honoured() {
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
-    let ami = al2023_ami(&emu, REGION).await;
-    let id = launch(&emu, REGION, &ami, None).await;
-    let img = ec2
-        .create_image()
-        .instance_id(&id)
-        .name("tagged")
-        .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::Image)
-                .tags(tag("app", "x"))
-                .build(),
-        )
-        .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::Snapshot)
-                .tags(tag("snap", "y"))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
-    let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
-    let image = &d.images()[0];
+    let id = unmanaged_instance(&emu, REGION).await;
+    let img = create_image_with(&emu, REGION, &id, "tagged", |req| {
+        req.tag_specifications(tag_spec(ResourceType::Image, "app", "x"))
+            .tag_specifications(tag_spec(ResourceType::Snapshot, "snap", "y"))
+    })
+    .await;
+    let image = describe_image(&emu, REGION, &img).await;
     assert_eq!(image.tags(), &[tag("app", "x")]);
-    let snap = image.block_device_mappings()[0]
-        .ebs()
-        .unwrap()
-        .snapshot_id()
-        .unwrap()
-        .to_string();
     let s = ec2
         .describe_snapshots()
-        .snapshot_ids(&snap)
+        .snapshot_ids(root_snapshot(&image))
         .send()
         .await
         .unwrap();
     assert_eq!(s.snapshots()[0].tags(), &[tag("snap", "y")]);
 
-    let with = emu
-        .ec2("eu-west-1")
-        .copy_image()
-        .source_image_id(&img)
-        .source_region(REGION)
-        .name("copy-with-tags")
-        .copy_image_tags(true)
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
-    let without = emu
-        .ec2("eu-west-1")
-        .copy_image()
-        .source_image_id(&img)
-        .source_region(REGION)
-        .name("copy-without-tags")
-        .send()
-        .await
-        .unwrap()
-        .image_id()
-        .unwrap()
-        .to_string();
-    let d = emu
-        .ec2("eu-west-1")
-        .describe_images()
-        .image_ids(&with)
-        .image_ids(&without)
-        .send()
-        .await
-        .unwrap();
-    for i in d.images() {
+    let with = copy_image_with(&emu, "eu-west-1", REGION, &img, "copy-with-tags", |req| {
+        req.copy_image_tags(true)
+    })
+    .await;
+    let without = copy_image(&emu, "eu-west-1", REGION, &img, "copy-without-tags").await;
+    for i in describe_images(&emu, "eu-west-1", &[&with, &without]).await {
         if i.image_id() == Some(with.as_str()) {
             assert_eq!(i.tags(), &[tag("app", "x")]);
         } else {
@@ -194,44 +83,26 @@ async fn create_image_tags_image_and_snapshots_and_copy_image_tags_is_honoured()
 async fn duplicate_ami_name_in_a_region_is_refused() {
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
-    let ami = al2023_ami(&emu, REGION).await;
-    let id = launch(&emu, REGION, &ami, None).await;
-    let first = ec2
+    let id = unmanaged_instance(&emu, REGION).await;
+    let first = create_image(&emu, REGION, &id, "same").await;
+    let again = ec2
         .create_image()
         .instance_id(&id)
         .name("same")
         .send()
-        .await
-        .unwrap();
-    let err = ec2
-        .create_image()
-        .instance_id(&id)
-        .name("same")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidAMIName.Duplicate"));
-    assert!(err.message().unwrap().contains(first.image_id().unwrap()));
-    let err = ec2
+        .await;
+    let err = assert_error_code(again, "InvalidAMIName.Duplicate");
+    assert!(err.message().unwrap().contains(&first));
+    let copied = ec2
         .copy_image()
-        .source_image_id(first.image_id().unwrap())
+        .source_image_id(&first)
         .source_region(REGION)
-        .name("same")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidAMIName.Duplicate"));
-    let err = ec2.register_image().name("same").send().await.unwrap_err();
-    assert_eq!(err.code(), Some("InvalidAMIName.Duplicate"));
+        .name("same");
+    assert_error_code(copied.send().await, "InvalidAMIName.Duplicate");
+    let registered = ec2.register_image().name("same").send().await;
+    assert_error_code(registered, "InvalidAMIName.Duplicate");
     // Same name in another region is fine.
-    emu.ec2("eu-west-1")
-        .copy_image()
-        .source_image_id(first.image_id().unwrap())
-        .source_region(REGION)
-        .name("same")
-        .send()
-        .await
-        .unwrap();
+    copy_image(&emu, "eu-west-1", REGION, &first, "same").await;
 }
 
 #[tokio::test]
@@ -253,29 +124,26 @@ async fn image_deprecation_can_be_enabled_and_disabled() {
         .send()
         .await
         .unwrap();
-    let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
+    let image = describe_image(&emu, REGION, &img).await;
     let want = DateTime::from_secs(minute)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap();
     assert_eq!(
-        d.images()[0].deprecation_time(),
+        image.deprecation_time(),
         Some(format!("{}.000Z", &want[..19])).as_deref()
     );
-    let err = ec2
+    let in_the_past = ec2
         .enable_image_deprecation()
         .image_id(&img)
-        .deprecate_at(DateTime::from_secs(1_000_000_000))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidParameterValue"));
+        .deprecate_at(DateTime::from_secs(1_000_000_000));
+    assert_error_code(in_the_past.send().await, "InvalidParameterValue");
     ec2.disable_image_deprecation()
         .image_id(&img)
         .send()
         .await
         .unwrap();
-    let d = ec2.describe_images().image_ids(&img).send().await.unwrap();
-    assert_eq!(d.images()[0].deprecation_time(), None);
+    let image = describe_image(&emu, REGION, &img).await;
+    assert_eq!(image.deprecation_time(), None);
 }
 
 #[tokio::test]
@@ -283,54 +151,18 @@ async fn protected_image_cannot_be_deregistered_until_protection_is_disabled() {
     let emu = Emulator::start();
     let ec2 = emu.ec2(REGION);
     let ids = emu.seed_images(json!({"region": REGION, "count": 2, "name_prefix": "prot"}));
-    ec2.enable_image_deregistration_protection()
-        .image_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
-    let d = ec2
-        .describe_images()
-        .image_ids(&ids[0])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(d.images()[0].deregistration_protection(), Some("enabled"));
-    let err = ec2
-        .deregister_image()
-        .image_id(&ids[0])
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("OperationNotPermitted"));
-    ec2.disable_image_deregistration_protection()
-        .image_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
-    ec2.deregister_image()
-        .image_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
+    protect_image(&emu, REGION, &ids[0], false).await;
+    let image = describe_image(&emu, REGION, &ids[0]).await;
+    assert_eq!(image.deregistration_protection(), Some("enabled"));
+    let deregistered = ec2.deregister_image().image_id(&ids[0]).send().await;
+    assert_error_code(deregistered, "OperationNotPermitted");
+    unprotect_image(&emu, REGION, &ids[0]).await;
+    deregister_image(&emu, REGION, &ids[0], false).await;
     // With cooldown: still protected for 24 h after disabling.
-    ec2.enable_image_deregistration_protection()
-        .image_id(&ids[1])
-        .with_cooldown(true)
-        .send()
-        .await
-        .unwrap();
-    ec2.disable_image_deregistration_protection()
-        .image_id(&ids[1])
-        .send()
-        .await
-        .unwrap();
-    let d = ec2
-        .describe_images()
-        .image_ids(&ids[1])
-        .send()
-        .await
-        .unwrap();
-    assert!(d.images()[0]
+    protect_image(&emu, REGION, &ids[1], true).await;
+    unprotect_image(&emu, REGION, &ids[1]).await;
+    let image = describe_image(&emu, REGION, &ids[1]).await;
+    assert!(image
         .deregistration_protection()
         .unwrap()
         .starts_with("disabled-until"));
@@ -345,22 +177,11 @@ async fn protected_image_cannot_be_deregistered_until_protection_is_disabled() {
 #[tokio::test]
 async fn deregister_with_delete_associated_snapshots_skips_snapshots_other_images_use() {
     let emu = Emulator::start();
-    let ec2 = emu.ec2(REGION);
     let ids = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "snap"}));
-    let d = ec2
-        .describe_images()
-        .image_ids(&ids[0])
-        .send()
-        .await
-        .unwrap();
-    let snap = d.images()[0].block_device_mappings()[0]
-        .ebs()
-        .unwrap()
-        .snapshot_id()
-        .unwrap()
-        .to_string();
+    let snap = root_snapshot(&describe_image(&emu, REGION, &ids[0]).await);
     // A second image registered from the same snapshot.
-    let other = ec2
+    let other = emu
+        .ec2(REGION)
         .register_image()
         .name("shares-snapshot")
         .root_device_name("/dev/xvda")
@@ -376,68 +197,25 @@ async fn deregister_with_delete_associated_snapshots_skips_snapshots_other_image
         .image_id()
         .unwrap()
         .to_string();
-    let out = ec2
-        .deregister_image()
-        .image_id(&ids[0])
-        .delete_associated_snapshots(true)
-        .send()
-        .await
-        .unwrap();
+    let out = deregister_image(&emu, REGION, &ids[0], true).await;
     let r = &out.delete_snapshot_results()[0];
     assert_eq!(r.snapshot_id(), Some(snap.as_str()));
     assert_eq!(r.return_code().map(|c| c.as_str()), Some("skipped"));
-    assert!(ec2
-        .describe_snapshots()
-        .snapshot_ids(&snap)
-        .send()
-        .await
-        .is_ok());
-    let out = ec2
-        .deregister_image()
-        .image_id(&other)
-        .delete_associated_snapshots(true)
-        .send()
-        .await
-        .unwrap();
+    assert!(snapshot_exists(&emu, REGION, &snap).await);
+    let out = deregister_image(&emu, REGION, &other, true).await;
     assert_eq!(
         out.delete_snapshot_results()[0]
             .return_code()
             .map(|c| c.as_str()),
         Some("success")
     );
-    assert!(ec2
-        .describe_snapshots()
-        .snapshot_ids(&snap)
-        .send()
-        .await
-        .is_err());
+    assert!(!snapshot_exists(&emu, REGION, &snap).await);
     // Without the flag, the snapshot stays.
     let ids = emu.seed_images(json!({"region": REGION, "count": 1, "name_prefix": "keep"}));
-    let d = ec2
-        .describe_images()
-        .image_ids(&ids[0])
-        .send()
-        .await
-        .unwrap();
-    let snap = d.images()[0].block_device_mappings()[0]
-        .ebs()
-        .unwrap()
-        .snapshot_id()
-        .unwrap()
-        .to_string();
-    let out = ec2
-        .deregister_image()
-        .image_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
+    let snap = root_snapshot(&describe_image(&emu, REGION, &ids[0]).await);
+    let out = deregister_image(&emu, REGION, &ids[0], false).await;
     assert!(out.delete_snapshot_results().is_empty());
-    assert!(ec2
-        .describe_snapshots()
-        .snapshot_ids(&snap)
-        .send()
-        .await
-        .is_ok());
+    assert!(snapshot_exists(&emu, REGION, &snap).await);
 }
 
 #[tokio::test]
@@ -473,14 +251,8 @@ async fn last_launched_time_is_set_by_run_instances_and_by_the_control_api() {
         attr(ids[1].clone()).await.as_deref(),
         Some("2025-03-04T05:06:07.000Z")
     );
-    let d = ec2
-        .describe_images()
-        .image_ids(&ids[1])
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        d.images()[0].creation_date(),
+        describe_image(&emu, REGION, &ids[1]).await.creation_date(),
         Some("2024-01-01T00:00:00.000Z")
     );
 }

@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::InstanceStateName;
-use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::CommandInvocationStatus as S;
 
 use super::common::*;
@@ -25,26 +24,12 @@ async fn instance_without_ssm_policy_never_registers() {
         Some("Online")
     );
     // SendCommand refuses instances that are not managed.
-    let err = emu
-        .ssm(REGION)
-        .send_command()
-        .instance_ids(&bare)
-        .document_name("AWS-RunShellScript")
-        .parameters("commands", vec!["true".into()])
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidInstanceId"));
-    let err = emu
-        .ssm(REGION)
-        .send_command()
-        .instance_ids("i-0123456789abcdef0")
-        .document_name("AWS-RunShellScript")
-        .parameters("commands", vec!["true".into()])
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidInstanceId"));
+    for id in [bare.as_str(), "i-0123456789abcdef0"] {
+        let sent = shell_command_request(&emu, REGION, id, &["true"])
+            .send()
+            .await;
+        assert_error_code(sent, "InvalidInstanceId");
+    }
 }
 
 #[tokio::test]
@@ -92,8 +77,7 @@ async fn instance_registers_after_running_goes_connection_lost_when_stopped_and_
         Some("Online")
     );
 
-    let ec2 = emu.ec2(REGION);
-    ec2.stop_instances().instance_ids(&id).send().await.unwrap();
+    change_instance_state(&emu, REGION, &id, InstanceAction::Stop).await;
     assert_eq!(
         ping_status(&emu, REGION, &id).await.as_deref(),
         Some("ConnectionLost")
@@ -103,17 +87,9 @@ async fn instance_registers_after_running_goes_connection_lost_when_stopped_and_
         ping_status(&emu, REGION, &id).await.as_deref(),
         Some("ConnectionLost")
     );
-    ec2.start_instances()
-        .instance_ids(&id)
-        .send()
-        .await
-        .unwrap();
+    change_instance_state(&emu, REGION, &id, InstanceAction::Start).await;
     wait_online(&emu, REGION, &id).await;
-    ec2.terminate_instances()
-        .instance_ids(&id)
-        .send()
-        .await
-        .unwrap();
+    change_instance_state(&emu, REGION, &id, InstanceAction::Terminate).await;
     assert_eq!(ping_status(&emu, REGION, &id).await, None);
 }
 
@@ -122,17 +98,9 @@ async fn describe_instance_information_paginates() {
     let emu = Emulator::start();
     let ami = al2023_ami(&emu, REGION).await;
     make_profile(&emu, "p", true).await;
-    let out = emu
-        .ec2(REGION)
-        .run_instances()
-        .image_id(&ami)
+    let out = run_instances_request(&emu, REGION, &ami, Some("p"))
         .min_count(7)
         .max_count(7)
-        .iam_instance_profile(
-            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
-                .name("p")
-                .build(),
-        )
         .send()
         .await
         .unwrap();
@@ -200,14 +168,8 @@ async fn run_shell_script_runs_commands_with_sh_and_reports_output_and_exit_code
     )
     .await;
     // Right after SendCommand the invocation does not exist yet (as on AWS).
-    let err = ssm
-        .get_command_invocation()
-        .command_id(&cid)
-        .instance_id(&id)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvocationDoesNotExist"));
+    let invocation = invocation_request(&ssm, &id, &cid).send().await;
+    assert_error_code(invocation, "InvocationDoesNotExist");
     let out = wait_invocation(&emu, REGION, &id, &cid, 30.0).await;
     assert_eq!(out.status, S::Success);
     assert_eq!(out.code, 0);
@@ -270,14 +232,9 @@ async fn files_survive_stop_and_start() {
         &[],
     )
     .await;
-    let ec2 = emu.ec2(REGION);
-    ec2.stop_instances().instance_ids(&id).send().await.unwrap();
+    change_instance_state(&emu, REGION, &id, InstanceAction::Stop).await;
     wait_state(&emu, REGION, &id, InstanceStateName::Stopped).await;
-    ec2.start_instances()
-        .instance_ids(&id)
-        .send()
-        .await
-        .unwrap();
+    change_instance_state(&emu, REGION, &id, InstanceAction::Start).await;
     wait_online(&emu, REGION, &id).await;
     let out = run(&emu, REGION, &id, &["cat /etc/amibake-marker /root/h"], &[]).await;
     assert_eq!(out.stdout, "kept\nhome\n");
@@ -370,52 +327,26 @@ async fn full_output_is_uploaded_to_s3_under_the_agent_key_layout() {
     let id = managed_instance(&emu, REGION).await;
     let s3 = emu.s3(REGION);
     s3.create_bucket().bucket("logs").send().await.unwrap();
-    let cid = emu
-        .ssm(REGION)
-        .send_command()
-        .instance_ids(&id)
-        .document_name("AWS-RunShellScript")
-        .parameters(
-            "commands",
-            vec![
-                "i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done; echo e >&2"
-                    .into(),
-            ],
-        )
+    let script = ["i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done; echo e >&2"];
+    let req = shell_command_request(&emu, REGION, &id, &script)
         .output_s3_bucket_name("logs")
-        .output_s3_key_prefix("runs/x")
-        .send()
-        .await
-        .unwrap()
-        .command()
-        .unwrap()
-        .command_id()
-        .unwrap()
-        .to_string();
+        .output_s3_key_prefix("runs/x");
+    let cid = submit(req).await;
     let out = wait_invocation(&emu, REGION, &id, &cid, 30.0).await;
     assert_eq!(out.status, S::Success);
-    let key = format!("runs/x/{cid}/{id}/awsrunShellScript/0.awsrunShellScript/stdout");
-    let obj = s3
-        .get_object()
-        .bucket("logs")
-        .key(&key)
-        .send()
-        .await
-        .expect("stdout object");
-    let body = obj.body.collect().await.unwrap().into_bytes();
+    let uploaded = |stream: &'static str| {
+        let key = format!("runs/x/{cid}/{id}/awsrunShellScript/0.awsrunShellScript/{stream}");
+        let get = s3.get_object().bucket("logs").key(key).send();
+        async move {
+            let obj = get
+                .await
+                .unwrap_or_else(|e| panic!("{stream} object: {e:?}"));
+            obj.body.collect().await.unwrap().into_bytes()
+        }
+    };
+    let body = uploaded("stdout").await;
     assert_eq!(body.len(), 33000, "full output, not truncated");
-    let key = format!("runs/x/{cid}/{id}/awsrunShellScript/0.awsrunShellScript/stderr");
-    let obj = s3
-        .get_object()
-        .bucket("logs")
-        .key(&key)
-        .send()
-        .await
-        .expect("stderr object");
-    assert_eq!(
-        obj.body.collect().await.unwrap().into_bytes().as_ref(),
-        b"e\n"
-    );
+    assert_eq!(uploaded("stderr").await.as_ref(), b"e\n");
 }
 
 #[tokio::test]
@@ -448,18 +379,8 @@ async fn list_command_invocations_and_cancel_command_work() {
 
     let cid = send(&emu, REGION, &id, &["sleep 30"], &[]).await;
     eventually(10.0, "InProgress", || {
-        let ssm = ssm.clone();
-        let (cid, id) = (cid.clone(), id.clone());
-        async move {
-            let inv = ssm
-                .get_command_invocation()
-                .command_id(cid)
-                .instance_id(id)
-                .send()
-                .await
-                .ok()?;
-            (inv.status() == Some(&S::InProgress)).then_some(())
-        }
+        let running = invocation_request(&ssm, &id, &cid).send();
+        async move { (running.await.ok()?.status() == Some(&S::InProgress)).then_some(()) }
     })
     .await;
     let t = Instant::now();
@@ -472,13 +393,10 @@ async fn list_command_invocations_and_cancel_command_work() {
         cmds.commands()[0].status().map(|s| s.as_str()),
         Some("Cancelled")
     );
-    let err = ssm
+    let unknown = ssm
         .cancel_command()
-        .command_id("00000000-0000-0000-0000-000000000000")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("InvalidCommandId"));
+        .command_id("00000000-0000-0000-0000-000000000000");
+    assert_error_code(unknown.send().await, "InvalidCommandId");
 }
 
 #[tokio::test]
