@@ -24,7 +24,7 @@ use support::Emulator;
 
 const REGIONS: [&str; 3] = ["us-east-1", "us-west-2", "eu-west-1"];
 const IMAGES: usize = 10_000;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 fn options(recipe: &str, apply: bool, max_deletions: u32) -> GcOptions {
     GcOptions {

@@ -1,8 +1,8 @@
 //! `amibake gc`: safe garbage collection of old images and their snapshots.
 //!
 //! The run is plan-then-act. For each region, concurrently and independently:
-//! list the caller's own images that the selection accepts ([`select`]),
-//! gather everything that refers to them ([`references`]), judge each
+//! list the caller's own images that the selection accepts ([`select`]) and,
+//! at the same time, everything that can refer to them ([`references`]); judge each
 //! recipe's images by its retention policy ([`policy`]) and record a decision
 //! with a reason ([`plan`]). Only then, with `--apply`, act ([`apply`]) —
 //! paced below EC2's request rates. A region whose listing failed is skipped
@@ -113,12 +113,28 @@ pub async fn plan_region(
     opts: &GcOptions,
 ) -> Result<Vec<Decision>> {
     let ec2 = aws.ec2(region);
-    let images = select::list_images(&ec2, account, &opts.selection).await?;
+    // List what refers to images while the images themselves are listed:
+    // the two are independent, and DescribeImages is the slow one.
+    let listing = references::list(aws, region);
+    let images = select::list_images(&ec2, account, &opts.selection);
+    tokio::pin!(listing, images);
+    let mut listed = None;
+    let images = loop {
+        tokio::select! {
+            l = &mut listing, if listed.is_none() => listed = Some(l),
+            i = &mut images => break i?,
+        }
+    };
     if images.is_empty() {
+        // Nothing to protect: an unfinished or failed listing does not matter.
         return Ok(Vec::new());
     }
+    let listed = match listed {
+        Some(l) => l?,
+        None => listing.await?,
+    };
     let ids: HashSet<String> = images.iter().map(|i| i.id.clone()).collect();
-    let refs = references::gather(aws, region, &ids).await?;
+    let refs = listed.references(&ids);
     let now = opts.now;
 
     // Group by recipe and source; images picked by --filter without amibake

@@ -61,8 +61,23 @@ pub fn ami_ids_in(text: &str) -> Vec<&str> {
     out
 }
 
-/// Gather every reference to `candidates` in `region`.
-pub async fn gather(aws: &Aws, region: &str, candidates: &HashSet<String>) -> Result<References> {
+/// Everything in one region that can refer to an image, listed in full.
+/// Listing does not depend on which images are candidates, so it can run
+/// while the images themselves are being listed.
+pub struct Listings {
+    instances: Vec<(String, String, String)>,
+    templates: Vec<TemplateVersion>,
+    configurations: Vec<(String, String)>,
+    params: Vec<(String, String)>,
+    stacks: Vec<StackParameter>,
+    /// `resolve:ssm:` selectors of launch templates that are not plain
+    /// parameter names in `params`, resolved (`None`: no such parameter).
+    resolved: HashMap<String, Option<String>>,
+}
+
+/// List every reference source in `region`; any failure fails the whole
+/// listing.
+pub async fn list(aws: &Aws, region: &str) -> Result<Listings> {
     let ec2 = aws.ec2(region);
     let ssm = aws.ssm(region);
     let cfn = aws.cloudformation(region);
@@ -75,46 +90,9 @@ pub async fn gather(aws: &Aws, region: &str, candidates: &HashSet<String>) -> Re
         stack_parameters(&cfn),
     )?;
 
-    let mut refs = References::default();
-    for (instance, state, image) in &instances {
-        refs.add(candidates, image, |_| {
-            format!("in use by instance {instance} ({state})")
-        });
-    }
-    for (name, image) in &configurations {
-        refs.add(candidates, image, |_| {
-            format!("in use by launch configuration {name}")
-        });
-    }
-    for (name, value) in &params {
-        refs.add(candidates, value, |_| {
-            format!("referenced by SSM parameter {name}")
-        });
-    }
-    let param_values: HashMap<&str, &str> = params
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    for s in &stacks {
-        let mut text = s.value.clone();
-        if let Some(r) = &s.resolved {
-            text.push(' ');
-            text.push_str(r);
-        }
-        // An `AWS::SSM::Parameter::Value<…>` parameter holds a parameter name.
-        if let Some(v) = param_values.get(s.value.as_str()) {
-            text.push(' ');
-            text.push_str(v);
-        }
-        refs.add(candidates, &text, |_| {
-            format!(
-                "referenced by CloudFormation stack {} parameter {}",
-                s.stack, s.key
-            )
-        });
-    }
-
-    // Launch template image IDs, with `resolve:ssm:` aliases resolved.
+    // Selectors that need their own GetParameter: versioned or labelled
+    // ones, and parameters whose value holds no AMI ID (not in `params`).
+    let param_names: HashSet<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
     let mut selectors = HashSet::new();
     for v in &templates {
         if let Some(sel) = v.image.strip_prefix("resolve:ssm:") {
@@ -123,12 +101,12 @@ pub async fn gather(aws: &Aws, region: &str, candidates: &HashSet<String>) -> Re
             } else {
                 !sel.contains(':')
             };
-            if !(unversioned && param_values.contains_key(sel)) {
+            if !(unversioned && param_names.contains(sel)) {
                 selectors.insert(sel.to_owned());
             }
         }
     }
-    let resolved: HashMap<String, Option<String>> = stream::iter(selectors)
+    let resolved = stream::iter(selectors)
         .map(|sel| {
             let ssm = ssm.clone();
             async move {
@@ -139,27 +117,86 @@ pub async fn gather(aws: &Aws, region: &str, candidates: &HashSet<String>) -> Re
         .buffer_unordered(CONCURRENCY)
         .try_collect()
         .await?;
-    for v in &templates {
-        let via = v.image.strip_prefix("resolve:ssm:");
-        let image = match via {
-            Some(sel) => match param_values.get(sel) {
-                Some(val) => val.to_string(),
-                None => resolved.get(sel).cloned().flatten().unwrap_or_default(),
-            },
-            None => v.image.clone(),
-        };
-        refs.add(candidates, &image, |_| match via {
-            Some(sel) => format!(
-                "in use by launch template {} ({}) version {} via resolve:ssm:{sel}",
-                v.id, v.name, v.version
-            ),
-            None => format!(
-                "in use by launch template {} ({}) version {}",
-                v.id, v.name, v.version
-            ),
-        });
+    Ok(Listings {
+        instances,
+        templates,
+        configurations,
+        params,
+        stacks,
+        resolved,
+    })
+}
+
+impl Listings {
+    /// Why each of `candidates` is in use.
+    pub fn references(&self, candidates: &HashSet<String>) -> References {
+        let mut refs = References::default();
+        for (instance, state, image) in &self.instances {
+            refs.add(candidates, image, |_| {
+                format!("in use by instance {instance} ({state})")
+            });
+        }
+        for (name, image) in &self.configurations {
+            refs.add(candidates, image, |_| {
+                format!("in use by launch configuration {name}")
+            });
+        }
+        for (name, value) in &self.params {
+            refs.add(candidates, value, |_| {
+                format!("referenced by SSM parameter {name}")
+            });
+        }
+        let param_values: HashMap<&str, &str> = self
+            .params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        for s in &self.stacks {
+            let mut text = s.value.clone();
+            if let Some(r) = &s.resolved {
+                text.push(' ');
+                text.push_str(r);
+            }
+            // An `AWS::SSM::Parameter::Value<…>` parameter holds a parameter name.
+            if let Some(v) = param_values.get(s.value.as_str()) {
+                text.push(' ');
+                text.push_str(v);
+            }
+            refs.add(candidates, &text, |_| {
+                format!(
+                    "referenced by CloudFormation stack {} parameter {}",
+                    s.stack, s.key
+                )
+            });
+        }
+        // Launch template image IDs, with `resolve:ssm:` aliases resolved.
+        for v in &self.templates {
+            let via = v.image.strip_prefix("resolve:ssm:");
+            let image = match via {
+                Some(sel) => match param_values.get(sel) {
+                    Some(val) => val.to_string(),
+                    None => self
+                        .resolved
+                        .get(sel)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_default(),
+                },
+                None => v.image.clone(),
+            };
+            refs.add(candidates, &image, |_| match via {
+                Some(sel) => format!(
+                    "in use by launch template {} ({}) version {} via resolve:ssm:{sel}",
+                    v.id, v.name, v.version
+                ),
+                None => format!(
+                    "in use by launch template {} ({}) version {}",
+                    v.id, v.name, v.version
+                ),
+            });
+        }
+        refs
     }
-    Ok(refs)
 }
 
 /// (instance ID, state, image ID) of every instance not terminated.
