@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -26,6 +28,8 @@ pub struct AwsOptions {
 #[derive(Clone, Debug)]
 pub struct Aws {
     base: SdkConfig,
+    /// `--profile` / `AWS_PROFILE`, named in credential errors.
+    profile: Option<String>,
 }
 
 /// Attempts per call. Throttling (`RequestLimitExceeded`, `Throttling`,
@@ -54,12 +58,18 @@ impl Aws {
             loader = loader.endpoint_url(url);
         }
         let base = loader.load().await;
-        Ok(Aws { base })
+        Ok(Aws {
+            base,
+            profile: opts.profile.clone(),
+        })
     }
 
     /// Wrap an already built configuration (used by tests).
     pub fn from_config(base: SdkConfig) -> Aws {
-        Aws { base }
+        Aws {
+            base,
+            profile: None,
+        }
     }
 
     /// The region from `--region`, `AWS_REGION` or the profile, if any.
@@ -103,26 +113,25 @@ impl Aws {
     }
 
     /// Check that credentials exist and work, and return the account ID.
+    ///
+    /// The credential chain is asked first, on its own: an STS call without
+    /// credentials fails as a dispatch failure whose text is about the
+    /// network, not about what the user has to fix.
     pub async fn account_id(&self, region: &str) -> Result<String> {
-        if self.base.credentials_provider().is_none() {
-            return Err(no_credentials());
-        }
+        let profile = self.profile.as_deref();
+        let Some(provider) = self.base.credentials_provider() else {
+            return Err(no_credentials(profile));
+        };
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| credentials_error(e, profile))?;
         let out = self
             .sts(region)
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| {
-                let err = sdk_error("sts:GetCallerIdentity", &e);
-                match e {
-                    SdkError::ConstructionFailure(_) | SdkError::DispatchFailure(_)
-                        if format!("{:?}", e).contains("credentials") =>
-                    {
-                        no_credentials()
-                    }
-                    _ => err,
-                }
-            })?;
+            .map_err(|e| sdk_error("sts:GetCallerIdentity", &e))?;
         out.account
             .ok_or_else(|| Error::aws("sts:GetCallerIdentity returned no account"))
     }
@@ -135,10 +144,37 @@ fn max_attempts() -> u32 {
         .unwrap_or(MAX_ATTEMPTS)
 }
 
-fn no_credentials() -> Error {
-    Error::aws("no AWS credentials found").with_hint(
-        "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or pass --profile NAME",
-    )
+/// What went wrong loading credentials, in the user's terms.
+fn credentials_error(err: CredentialsError, profile: Option<&str>) -> Error {
+    // Each provider's reason is detail for `-v`, not the headline.
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    tracing::debug!("credential chain: {chain}");
+    match err {
+        CredentialsError::CredentialsNotLoaded(_) => no_credentials(profile),
+        other => {
+            let detail = aws_smithy_types::error::display::DisplayErrorContext(&other);
+            Error::aws(format!("could not load AWS credentials: {detail}")).with_hint(
+                "check the profile in ~/.aws/config (or --profile), and refresh an expired SSO session with `aws sso login`",
+            )
+        }
+    }
+}
+
+fn no_credentials(profile: Option<&str>) -> Error {
+    match profile {
+        Some(p) => Error::aws(format!("no AWS credentials found for profile `{p}`")).with_hint(
+            format!("check that ~/.aws/config or ~/.aws/credentials defines `{p}` (for SSO, run `aws sso login --profile {p}`), or choose another with --profile; -v shows why each credential source failed"),
+        ),
+        None => Error::aws("no AWS credentials found").with_hint(
+            "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or pass --profile NAME; -v shows why each credential source failed",
+        ),
+    }
 }
 
 /// The AWS error code of a failed call (`InvalidAMIID.NotFound`, ...), if any.

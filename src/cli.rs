@@ -131,6 +131,7 @@ pub enum Command {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse_from(packer_style_flags(std::env::args_os()));
+    init_tracing(cli.global.verbose);
     let ui = cli.global.ui();
     let result = run(cli, ui.clone());
     match result {
@@ -140,6 +141,20 @@ pub fn main() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// Diagnostics below the progress display: amibake's own debug detail with
+/// `-v`, and anything `RUST_LOG` asks for (e.g. `aws_smithy_runtime=debug`
+/// to see every SDK attempt), on stderr so stdout stays the result.
+fn init_tracing(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if verbose { "amibake=debug" } else { "off" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
 
 /// Packer's flags that amibake shares, which Packer spells with one dash.

@@ -39,6 +39,94 @@ fn copy_recipe(dir: &Path, name: &str) -> std::path::PathBuf {
     dest
 }
 
+/// `amibake ARGS` with no credentials anywhere: no environment keys, no
+/// shared config files, no instance metadata.
+fn amibake_without_credentials(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("amibake").unwrap();
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", emu.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn missing_credentials_and_unknown_regions_fail_before_anything_is_created() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let recipe = recipe.to_str().unwrap();
+
+    let out = amibake_without_credentials(&emu, dir.path(), &["build", recipe]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: minimal (preflight): no AWS credentials found\n")
+            && stderr.contains("hint: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"),
+        "{stderr}"
+    );
+    let out = amibake_without_credentials(
+        &emu,
+        dir.path(),
+        &["gc", "--all-recipes", "--profile", "ghost"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no AWS credentials found for profile `ghost`")
+            && stderr.contains("aws sso login --profile ghost"),
+        "{stderr}"
+    );
+    assert!(
+        emu.calls().is_empty(),
+        "nothing reached AWS without credentials: {:?}",
+        emu.calls()
+    );
+
+    let out = amibake(
+        &emu,
+        dir.path(),
+        &["build", "--region", "mars-north-1", recipe],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown AWS region `mars-north-1`"),
+        "{stderr}"
+    );
+    let out = amibake(
+        &emu,
+        dir.path(),
+        &["gc", "--all-recipes", "--region", "us-eas-1"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown AWS region `us-eas-1`; did you mean `us-east-1`?"),
+        "{stderr}"
+    );
+    assert!(emu.calls_for("ec2", "RunInstances").is_empty());
+    assert!(emu.calls_for("iam", "CreateRole").is_empty());
+}
+
 #[test]
 fn minimal_recipe_prints_region_and_ami_and_json_output() {
     let emu = Emulator::start();
