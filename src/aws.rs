@@ -147,14 +147,7 @@ fn max_attempts() -> u32 {
 /// What went wrong loading credentials, in the user's terms.
 fn credentials_error(err: CredentialsError, profile: Option<&str>) -> Error {
     // Each provider's reason is detail for `-v`, not the headline.
-    let mut chain = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
-    }
-    tracing::debug!("credential chain: {chain}");
+    tracing::debug!("credential chain: {}", causes(&err));
     match err {
         CredentialsError::CredentialsNotLoaded(_) => no_credentials(profile),
         other => {
@@ -185,6 +178,18 @@ pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&s
     }
 }
 
+/// An error and its sources, `outer: inner: innermost`, each by its Display.
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// Turn an SDK error into a user-facing error naming the operation, with a
 /// hint for the codes users commonly hit.
 pub fn sdk_error<E, R>(operation: &str, err: &SdkError<E, R>) -> Error
@@ -199,7 +204,13 @@ where
         ),
         SdkError::DispatchFailure(df) => (
             "DispatchFailure".to_owned(),
-            format!("could not reach the AWS endpoint: {:?}", df),
+            format!(
+                "could not reach the AWS endpoint: {}",
+                match df.as_connector_error() {
+                    Some(ce) => causes(ce),
+                    None => format!("{df:?}"),
+                }
+            ),
         ),
         SdkError::TimeoutError(_) => ("Timeout".to_owned(), "the call timed out".to_owned()),
         SdkError::ResponseError(re) => (
