@@ -429,3 +429,36 @@ async fn sigterm_to_the_binary_during_the_image_wait_cleans_up_and_exits_130() {
     assert!(log.contains("interrupted"), "{log}");
     crate::build_tests::common::assert_nothing_left(&emu, &["us-east-1"], &[]).await;
 }
+
+#[test]
+fn an_unreachable_endpoint_says_so_and_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    // Port 1 on loopback: nothing listens there.
+    let out = Command::cargo_bin("amibake")
+        .unwrap()
+        .args(["build", recipe.to_str().unwrap()])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AMIBAKE_MAX_ATTEMPTS", "2")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sts:GetCallerIdentity failed: DispatchFailure: could not reach the AWS endpoint: "
+        ) && stderr.contains("Connection refused")
+            && stderr.contains("hint: check --endpoint-url / AWS_ENDPOINT_URL"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("ConnectorError {"),
+        "no Debug dump: {stderr}"
+    );
+}
