@@ -235,7 +235,7 @@ where
 fn hint_for(code: &str) -> Option<&'static str> {
     Some(match code {
         "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
-            "the credentials in use lack this permission; check the IAM policy of the caller (see docs/architecture.md for the permissions amibake needs)"
+            "the credentials in use lack this permission; check the IAM policy of the caller (docs/build.md and docs/gc.md list the permissions amibake needs)"
         }
         "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "UnrecognizedClientException" => {
             "the credentials are invalid or expired; refresh them (e.g. `aws sso login`) or pass --profile"
