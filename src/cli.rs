@@ -123,7 +123,7 @@ pub enum Command {
     Cleanup(commands::cleanup::CleanupArgs),
     /// Remove old images and their snapshots (dry run unless --apply)
     #[command(
-        after_help = "Examples:\n  amibake gc --recipe-file recipes/etherpad.hcl                 # dry run\n  amibake gc --recipe etherpad --region eu-west-1 --region us-east-1 --apply\n  amibake gc --all-recipes --keep 5 --min-age 14d --output json\n  amibake gc --filter name:legacy-web-* --deprecate-first --grace 7d --apply"
+        after_help = "Examples:\n  amibake gc --recipe-file recipes/etherpad.hcl                 # dry run\n  amibake gc --recipe etherpad --region eu-west-1 --region us-east-1 --apply\n  amibake gc --all-recipes --keep 5 --min-age 14d --output json\n  amibake gc --filter name:legacy-web-* --deprecate-first --grace 7d --apply\n\nExit codes: 0 plan carried out (or planned), 1 a region skipped or a deletion failed, 2 usage error, 130 interrupted (images in progress were finished)."
     )]
     Gc(commands::gc::GcArgs),
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod gc;
+pub mod interrupt;
 pub mod poll;
 pub mod provision;
 pub mod recipe;

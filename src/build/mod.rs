@@ -22,10 +22,10 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use serde_json::json;
-use tokio::sync::watch;
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use crate::interrupt::Interrupts;
 pub use state::{BuildOptions, BuildResult, BuildState, OnError, RegionImage};
 
 /// A boxed future borrowed from a step and the state, so steps can be
@@ -49,69 +49,6 @@ pub trait Step: Send {
     /// still run.
     fn cleanup<'a>(&'a mut self, _state: &'a BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
-    }
-}
-
-/// Counts SIGINT/SIGTERM: the first interrupts the build (cleanup still
-/// runs), the second aborts the cleanup.
-#[derive(Clone)]
-pub struct Interrupts {
-    rx: watch::Receiver<u32>,
-}
-
-impl Interrupts {
-    /// Listen for Ctrl-C and SIGTERM for the rest of the process.
-    pub fn from_signals() -> Interrupts {
-        let (tx, rx) = watch::channel(0u32);
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            loop {
-                #[cfg(unix)]
-                let got = tokio::select! {
-                    r = tokio::signal::ctrl_c() => r.is_ok(),
-                    _ = async {
-                        match term.as_mut() {
-                            Some(t) => { t.recv().await; }
-                            None => std::future::pending::<()>().await,
-                        }
-                    } => true,
-                };
-                #[cfg(not(unix))]
-                let got = tokio::signal::ctrl_c().await.is_ok();
-                if !got {
-                    break;
-                }
-                tx.send_modify(|n| *n += 1);
-            }
-        });
-        Interrupts { rx }
-    }
-
-    /// Never fires (library use and tests).
-    pub fn none() -> Interrupts {
-        let (tx, rx) = watch::channel(0u32);
-        std::mem::forget(tx);
-        Interrupts { rx }
-    }
-
-    /// A handle tests can trigger.
-    pub fn manual() -> (watch::Sender<u32>, Interrupts) {
-        let (tx, rx) = watch::channel(0u32);
-        (tx, Interrupts { rx })
-    }
-
-    /// Resolve once at least `n` interrupts were received.
-    pub async fn at_least(&self, n: u32) {
-        let mut rx = self.rx.clone();
-        if rx.wait_for(|v| *v >= n).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    pub fn count(&self) -> u32 {
-        *self.rx.borrow()
     }
 }
 

@@ -8,11 +8,12 @@ use clap::Args;
 
 use crate::aws::{check_region, Aws, AwsOptions};
 use crate::cli::{runtime, VarArgs};
-use crate::error::{exit, Error, Result};
+use crate::error::{exit, Error, ErrorKind, Result};
 use crate::gc::policy::{parse_duration, PolicyOverrides};
 use crate::gc::report::{self, OutputFormat};
 use crate::gc::select::Selection;
 use crate::gc::GcOptions;
+use crate::interrupt::Interrupts;
 use crate::recipe;
 use crate::ui::Ui;
 
@@ -81,7 +82,21 @@ pub fn run(args: &GcArgs, regions: &[String], aws_opts: &AwsOptions, ui: &Ui) ->
             })?;
             opts.regions.push(region);
         }
-        let plan = crate::gc::run(&aws, &opts, ui).await?;
+        // The first Ctrl-C/SIGTERM finishes the images being deleted and
+        // stops; a second one stops at once.
+        let interrupts = Interrupts::from_signals();
+        let plan = tokio::select! {
+            plan = crate::gc::run_until(&aws, &opts, ui, &interrupts) => plan?,
+            _ = interrupts.at_least(2) => {
+                return Err(Error::new(
+                    ErrorKind::Interrupted,
+                    "interrupted twice: stopped at once",
+                )
+                .with_hint(
+                    "an image deregistered just now may have left its snapshots; look for snapshots of images that no longer exist (`aws ec2 describe-snapshots --owner-ids self`)",
+                ))
+            }
+        };
         let mut stdout = std::io::stdout().lock();
         report::write(&plan, args.output, &mut stdout)?;
         for line in report::summary(&plan) {
@@ -93,6 +108,8 @@ pub fn run(args: &GcArgs, regions: &[String], aws_opts: &AwsOptions, ui: &Ui) ->
         }
         Ok(if plan.succeeded() {
             exit::SUCCESS
+        } else if plan.interrupted() {
+            exit::INTERRUPTED
         } else {
             exit::FAILED
         })

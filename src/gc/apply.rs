@@ -18,9 +18,9 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::plan::{Action, Decision, Plan};
-use super::GcOptions;
 use crate::aws::{error_code, sdk_error, Aws};
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupts;
 use crate::poll::Backoff;
 use crate::ui::Ui;
 
@@ -121,7 +121,11 @@ impl<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R> ThrottleCode
 }
 
 /// Carry out every change in `plan`, region by region concurrently.
-pub async fn apply(aws: &Aws, plan: &mut Plan, opts: &GcOptions, ui: &Ui) {
+///
+/// After an interrupt no new image is started, but an image already being
+/// deleted is finished: stopping between its deregistration and its
+/// snapshots would leave snapshots that no later gc run can find.
+pub async fn apply(aws: &Aws, plan: &mut Plan, ui: &Ui, interrupts: &Interrupts) {
     let deprecate_at = deprecation_time(OffsetDateTime::now_utc());
     let deprecate_at = &deprecate_at;
     let regions = plan.regions.iter_mut().filter(|r| r.error.is_none());
@@ -165,6 +169,12 @@ pub async fn apply(aws: &Aws, plan: &mut Plan, opts: &GcOptions, ui: &Ui) {
                     let ui = ui.clone();
                     let bar = bar.clone();
                     async move {
+                        if interrupts.count() > 0 {
+                            d.action = Action::Interrupted;
+                            d.reason = format!("{}; not done: interrupted", d.reason);
+                            bar.inc(1);
+                            return;
+                        }
                         let before = d.action;
                         let result = match before {
                             Action::Delete => delete_image(&ec2, &buckets, d, kept_users).await,
@@ -203,7 +213,6 @@ pub async fn apply(aws: &Aws, plan: &mut Plan, opts: &GcOptions, ui: &Ui) {
         }
     }))
     .await;
-    let _ = opts;
 }
 
 /// EnableImageDeprecation wants a future time; AWS rounds to the minute.

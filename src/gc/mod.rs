@@ -22,7 +22,8 @@ use futures::{stream, StreamExt, TryStreamExt};
 use time::OffsetDateTime;
 
 use crate::aws::{sdk_error, Aws};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::interrupt::Interrupts;
 use crate::recipe::Retention;
 use crate::ui::Ui;
 
@@ -51,6 +52,17 @@ const ATTRIBUTE_CONCURRENCY: usize = 8;
 
 /// Plan every region concurrently, cap, and apply when asked.
 pub async fn run(aws: &Aws, opts: &GcOptions, ui: &Ui) -> Result<Plan> {
+    run_until(aws, opts, ui, &Interrupts::none()).await
+}
+
+/// [`run`], stopping safely on `interrupts`: while planning at once (nothing
+/// has changed yet), while applying after the images already started.
+pub async fn run_until(
+    aws: &Aws,
+    opts: &GcOptions,
+    ui: &Ui,
+    interrupts: &Interrupts,
+) -> Result<Plan> {
     let first = opts
         .regions
         .first()
@@ -58,7 +70,7 @@ pub async fn run(aws: &Aws, opts: &GcOptions, ui: &Ui) -> Result<Plan> {
         .unwrap_or_else(|| "us-east-1".into());
     let account = aws.account_id(&first).await?;
     let step = ui.step(&format!("planning gc in {}", opts.regions.join(", ")));
-    let regions = futures::future::join_all(opts.regions.iter().map(|region| {
+    let planning = futures::future::join_all(opts.regions.iter().map(|region| {
         let account = account.clone();
         async move {
             match plan_region(aws, region, &account, opts).await {
@@ -74,8 +86,16 @@ pub async fn run(aws: &Aws, opts: &GcOptions, ui: &Ui) -> Result<Plan> {
                 },
             }
         }
-    }))
-    .await;
+    }));
+    let regions = tokio::select! {
+        regions = planning => regions,
+        _ = interrupts.at_least(1) => {
+            return Err(Error::new(
+                ErrorKind::Interrupted,
+                "interrupted while planning; nothing was changed",
+            ))
+        }
+    };
     let mut plan = Plan {
         dry_run: !opts.apply,
         max_deletions: opts.max_deletions,
@@ -100,7 +120,7 @@ pub async fn run(aws: &Aws, opts: &GcOptions, ui: &Ui) -> Result<Plan> {
         ));
     }
     if opts.apply {
-        apply::apply(aws, &mut plan, opts, ui).await;
+        apply::apply(aws, &mut plan, ui, interrupts).await;
     }
     Ok(plan)
 }

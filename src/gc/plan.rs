@@ -21,6 +21,9 @@ pub enum Action {
     Deprecated,
     /// `--apply` tried and AWS refused; the reason says why.
     Failed,
+    /// `--apply` was stopped (Ctrl-C, SIGTERM) before it got to this image;
+    /// nothing was done to it.
+    Interrupted,
 }
 
 impl Action {
@@ -33,6 +36,7 @@ impl Action {
             Action::Deleted => "deleted",
             Action::Deprecated => "deprecated",
             Action::Failed => "failed",
+            Action::Interrupted => "interrupted",
         }
     }
     /// Counts toward `--max-deletions`.
@@ -122,7 +126,12 @@ impl Plan {
     }
     /// Did everything planned happen (no skipped region, no failure)?
     pub fn succeeded(&self) -> bool {
-        self.skipped_regions().is_empty() && self.count(Action::Failed) == 0
+        self.skipped_regions().is_empty() && self.count(Action::Failed) == 0 && !self.interrupted()
+    }
+
+    /// `--apply` was stopped before it carried out the whole plan.
+    pub fn interrupted(&self) -> bool {
+        self.count(Action::Interrupted) > 0
     }
 
     /// Apply `--max-deletions` over all regions: the oldest changes first,

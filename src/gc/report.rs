@@ -48,6 +48,7 @@ fn summary_json(plan: &Plan) -> serde_json::Value {
         Action::Deleted,
         Action::Deprecated,
         Action::Failed,
+        Action::Interrupted,
     ] {
         m.insert(a.as_str().into(), plan.count(a).into());
     }
@@ -141,6 +142,12 @@ pub fn summary(plan: &Plan) -> Vec<String> {
             "region {} SKIPPED (nothing deleted there): {}",
             r.region,
             r.error.as_deref().unwrap_or("")
+        ));
+    }
+    if plan.interrupted() {
+        lines.push(format!(
+            "INTERRUPTED: {} images not touched (images already started were finished, snapshots included); run gc again to go on",
+            plan.count(Action::Interrupted)
         ));
     }
     for d in plan.decisions().filter(|d| d.action == Action::Failed) {

@@ -165,3 +165,84 @@ build {
         "not a recipe region"
     );
 }
+
+/// SIGTERM during `--apply` (a cron job stopped, a CI job cancelled): the
+/// images already started are finished, snapshots included, nothing new is
+/// started, and the run exits 130 saying how many were left.
+#[tokio::test]
+async fn sigterm_during_apply_finishes_started_images_and_leaves_no_orphan_snapshot() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let emu = Emulator::start();
+    let ids = seed(&emu, REGION, "app", 40, 60);
+    let mut snapshot_of_image = Vec::new();
+    for id in &ids {
+        snapshot_of_image.push((id.clone(), snapshot_of(&emu, REGION, id).await));
+    }
+    // Slow deregistrations keep the run going long enough to interrupt it.
+    emu.inject_fault(json!({
+        "service": "ec2", "action": "DeregisterImage", "kind": "slow", "delay_seconds": 0.4,
+    }));
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amibake"))
+        .args([
+            "gc",
+            "--recipe",
+            "app",
+            "--keep",
+            "0",
+            "--max-deletions",
+            "100",
+        ])
+        .args(["--apply", "--output", "json"])
+        .envs(emu.env_vars(REGION))
+        .env("AMIBAKE_MAX_ATTEMPTS", "1")
+        .env("CI", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut signalled = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !signalled && line.contains("deleted ami-") {
+                std::process::Command::new("kill")
+                    .args(["-TERM", &pid])
+                    .status()
+                    .unwrap();
+                signalled = true;
+            }
+            seen.push(line);
+        }
+        (signalled, seen.join("\n"))
+    });
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (signalled, log) = reader.join().unwrap();
+    assert!(signalled, "no image was ever deleted:\n{log}");
+    assert_eq!(out.status.code(), Some(130), "{log}");
+    assert!(log.contains("INTERRUPTED: "), "{log}");
+
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let interrupted = report["summary"]["interrupted"].as_u64().unwrap();
+    let deleted = report["summary"]["deleted"].as_u64().unwrap();
+    assert!(deleted >= 1 && interrupted >= 1, "{}", report["summary"]);
+    assert_eq!(deleted + interrupted, 40, "{}", report["summary"]);
+
+    // Every image is either whole (image and snapshot) or entirely gone.
+    let images = remaining(&emu, REGION).await;
+    let snaps = snapshots(&emu, REGION).await;
+    assert_eq!(images.len() as u64, interrupted);
+    for (image, snapshot) in &snapshot_of_image {
+        assert_eq!(
+            images.contains(image),
+            snaps.contains(snapshot),
+            "{image} and its snapshot {snapshot} must go together"
+        );
+    }
+}
