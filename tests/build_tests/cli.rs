@@ -9,6 +9,7 @@ use aws_sdk_cloudformation::types::Parameter;
 use serde_json::Value;
 
 use crate::support::emulator::repo_root;
+use crate::support::signal::interrupt_when;
 use crate::support::{Emulator, EmulatorOptions};
 
 fn amibake(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
@@ -385,45 +386,18 @@ fn json_log_format_writes_one_event_object_per_stderr_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_to_the_binary_during_the_image_wait_cleans_up_and_exits_130() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let emu = Emulator::start_with(EmulatorOptions::new().delay("image_pending", 60.0));
     let dir = tempfile::tempdir().unwrap();
     let recipe = copy_recipe(dir.path(), "minimal.hcl");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amibake"))
-        .args(["build", recipe.to_str().unwrap()])
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amibake"));
+    cmd.args(["build", recipe.to_str().unwrap()])
         .current_dir(dir.path())
         .envs(emu.env_vars("us-east-1"))
         .env("AMIBAKE_MAX_ATTEMPTS", "3")
-        .env_remove("GITHUB_OUTPUT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut signalled = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !signalled && line.contains("==> minimal: create image") {
-                // The image exists and is pending: interrupt the wait.
-                std::process::Command::new("kill")
-                    .args(["-TERM", &pid])
-                    .status()
-                    .unwrap();
-                signalled = true;
-            }
-            seen.push(line);
-        }
-        (signalled, seen)
-    });
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    let (signalled, lines) = reader.join().unwrap();
-    let log = lines.join("\n");
+        .env_remove("GITHUB_OUTPUT");
+    // The image exists and is pending: interrupt the wait.
+    let run = interrupt_when(cmd, "==> minimal: create image", "TERM").await;
+    let (signalled, log, status) = (run.signalled, run.log, run.output.status);
     assert!(signalled, "never reached the image wait:\n{log}");
     assert_eq!(status.code(), Some(130), "{log}");
     assert!(log.contains("interrupted"), "{log}");

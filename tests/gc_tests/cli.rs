@@ -4,6 +4,7 @@ use assert_cmd::Command;
 use serde_json::{json, Value};
 
 use super::harness::*;
+use crate::support::signal::{interrupt_when, Interrupted};
 use crate::support::Emulator;
 
 fn amibake(emu: &Emulator) -> Command {
@@ -171,9 +172,6 @@ build {
 /// started, and the run exits 130 saying how many were left.
 #[tokio::test]
 async fn sigterm_during_apply_finishes_started_images_and_leaves_no_orphan_snapshot() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let emu = Emulator::start();
     let ids = seed(&emu, REGION, "app", 40, 60);
     let mut snapshot_of_image = Vec::new();
@@ -185,45 +183,25 @@ async fn sigterm_during_apply_finishes_started_images_and_leaves_no_orphan_snaps
         "service": "ec2", "action": "DeregisterImage", "kind": "slow", "delay_seconds": 0.4,
     }));
 
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amibake"))
-        .args([
-            "gc",
-            "--recipe",
-            "app",
-            "--keep",
-            "0",
-            "--max-deletions",
-            "100",
-        ])
-        .args(["--apply", "--output", "json"])
-        .envs(emu.env_vars(REGION))
-        .env("AMIBAKE_MAX_ATTEMPTS", "1")
-        .env("CI", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let mut signalled = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !signalled && line.contains("deleted ami-") {
-                std::process::Command::new("kill")
-                    .args(["-TERM", &pid])
-                    .status()
-                    .unwrap();
-                signalled = true;
-            }
-            seen.push(line);
-        }
-        (signalled, seen.join("\n"))
-    });
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let (signalled, log) = reader.join().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amibake"));
+    cmd.args([
+        "gc",
+        "--recipe",
+        "app",
+        "--keep",
+        "0",
+        "--max-deletions",
+        "100",
+    ])
+    .args(["--apply", "--output", "json"])
+    .envs(emu.env_vars(REGION))
+    .env("AMIBAKE_MAX_ATTEMPTS", "1")
+    .env("CI", "1");
+    let Interrupted {
+        signalled,
+        log,
+        output: out,
+    } = interrupt_when(cmd, "deleted ami-", "TERM").await;
     assert!(signalled, "no image was ever deleted:\n{log}");
     assert_eq!(out.status.code(), Some(130), "{log}");
     assert!(log.contains("INTERRUPTED: "), "{log}");

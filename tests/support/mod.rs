@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod signal;
 
 #[allow(unused_imports)]
 pub use emulator::{Call, Emulator, EmulatorOptions};
