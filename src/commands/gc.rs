@@ -93,7 +93,7 @@ pub fn run(args: &GcArgs, regions: &[String], aws_opts: &AwsOptions, ui: &Ui) ->
                     "interrupted twice: stopped at once",
                 )
                 .with_hint(
-                    "an image deregistered just now may have left its snapshots; look for snapshots of images that no longer exist (`aws ec2 describe-snapshots --owner-ids self`)",
+                    "an image deregistered just now may have left its snapshots: `amibake cleanup --older-than 0s` lists those of amibake-built images (for others: `aws ec2 describe-snapshots --owner-ids self`)",
                 ))
             }
         };

@@ -436,3 +436,64 @@ fn an_unreachable_endpoint_says_so_and_what_to_check() {
         "no Debug dump: {stderr}"
     );
 }
+
+/// A snapshot of a finished build is not a leftover while its image lives,
+/// and is one once the image is gone without it (a gc stopped twice, a
+/// console deregistration that kept the snapshots).
+#[tokio::test]
+async fn cleanup_lists_snapshots_whose_image_is_gone_but_not_those_of_live_images() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let out = amibake(&emu, dir.path(), &["build", recipe.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let ami = stdout.split_whitespace().nth(1).unwrap().to_owned();
+    let ec2 = emu.ec2("us-east-1");
+    let image = ec2.describe_images().image_ids(&ami).send().await.unwrap();
+    let snapshot = image.images()[0].block_device_mappings()[0]
+        .ebs()
+        .unwrap()
+        .snapshot_id()
+        .unwrap()
+        .to_owned();
+    let listed = |args: &[&str]| {
+        let mut all = vec!["cleanup", "--region", "us-east-1", "--older-than", "0s"];
+        all.extend_from_slice(args);
+        let out = amibake(&emu, dir.path(), &all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+
+    let live: Value = serde_json::from_slice(&listed(&["--json"])).unwrap();
+    assert_eq!(live["resources"], serde_json::json!([]), "{live}");
+
+    ec2.deregister_image().image_id(&ami).send().await.unwrap();
+    let orphaned: Value = serde_json::from_slice(&listed(&["--json"])).unwrap();
+    let resources = orphaned["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 1, "{orphaned}");
+    assert_eq!(resources[0]["kind"], "snapshot");
+    assert_eq!(resources[0]["id"], snapshot.as_str());
+
+    listed(&["--apply"]);
+    let left = ec2
+        .describe_snapshots()
+        .snapshot_ids(&snapshot)
+        .send()
+        .await;
+    match left {
+        Ok(out) => assert!(out.snapshots().is_empty(), "{out:?}"),
+        Err(e) => assert_eq!(
+            aws_sdk_ec2::error::ProvideErrorMetadata::code(&e),
+            Some("InvalidSnapshot.NotFound")
+        ),
+    }
+}
