@@ -151,8 +151,7 @@ fn credentials_error(err: CredentialsError, profile: Option<&str>) -> Error {
     match err {
         CredentialsError::CredentialsNotLoaded(_) => no_credentials(profile),
         other => {
-            let detail = aws_smithy_types::error::display::DisplayErrorContext(&other);
-            Error::aws(format!("could not load AWS credentials: {detail}")).with_hint(
+            Error::aws(format!("could not load AWS credentials: {}", causes(&other))).with_hint(
                 "check the profile in ~/.aws/config (or --profile), and refresh an expired SSO session with `aws sso login`",
             )
         }

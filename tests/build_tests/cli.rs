@@ -41,7 +41,8 @@ fn copy_recipe(dir: &Path, name: &str) -> std::path::PathBuf {
 }
 
 /// `amibake ARGS` with no credentials anywhere: no environment keys, no
-/// shared config files, no instance metadata.
+/// instance metadata, and shared config only if the test writes
+/// `DIR/aws-config`.
 fn amibake_without_credentials(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::cargo_bin("amibake").unwrap();
     for var in [
@@ -59,7 +60,7 @@ fn amibake_without_credentials(emu: &Emulator, dir: &Path, args: &[&str]) -> std
     cmd.args(args)
         .current_dir(dir)
         .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_CONFIG_FILE", dir.join("aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ENDPOINT_URL", emu.endpoint())
@@ -94,6 +95,26 @@ fn missing_credentials_and_unknown_regions_fail_before_anything_is_created() {
     assert!(
         stderr.contains("no AWS credentials found for profile `ghost`")
             && stderr.contains("aws sso login --profile ghost"),
+        "{stderr}"
+    );
+    // A profile whose credential process fails: its own reason, no Debug dump.
+    std::fs::write(
+        dir.path().join("aws-config"),
+        "[profile failing]\ncredential_process = /bin/false\n",
+    )
+    .unwrap();
+    let out = amibake_without_credentials(
+        &emu,
+        dir.path(),
+        &["gc", "--all-recipes", "--profile", "failing"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: could not load AWS credentials: ")
+            && stderr.contains("external process exited")
+            && stderr.contains("hint: check the profile in ~/.aws/config")
+            && !stderr.contains("ProviderError {"),
         "{stderr}"
     );
     assert!(
