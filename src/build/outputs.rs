@@ -66,13 +66,14 @@ pub async fn put_ssm_parameters(
     results.into_iter().collect()
 }
 
-/// Append `key=value` lines to the file named by `GITHUB_OUTPUT`, if set:
+/// Append `key=value` lines to `path` (what `GITHUB_OUTPUT` names):
 /// `ami_id` (build region), `ami_ids` (JSON region → AMI) and the same
 /// prefixed with the source name.
-pub fn write_github_output(source: &str, images: &[(String, RegionImage)]) -> Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
-        return Ok(());
-    };
+pub fn write_github_output(
+    path: &Path,
+    source: &str,
+    images: &[(String, RegionImage)],
+) -> Result<()> {
     let ids: serde_json::Map<String, serde_json::Value> = images
         .iter()
         .map(|(r, i)| (r.clone(), json!(i.ami_id)))
@@ -88,13 +89,8 @@ pub fn write_github_output(source: &str, images: &[(String, RegionImage)]) -> Re
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
-        .map_err(|e| {
-            Error::build(format!(
-                "cannot open GITHUB_OUTPUT {}: {e}",
-                Path::new(&path).display()
-            ))
-        })?;
+        .open(path)
+        .map_err(|e| Error::build(format!("cannot open GITHUB_OUTPUT {}: {e}", path.display())))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }

@@ -34,6 +34,9 @@ pub struct BuildOptions {
     pub skip_if_unchanged: bool,
     /// One ID per `amibake build` run: Packer's `packer_run_uuid`.
     pub run_id: String,
+    /// The file `GITHUB_OUTPUT` names, read by the command: a library caller
+    /// (or a test running inside a CI job) writes there only if it says so.
+    pub github_output: Option<PathBuf>,
 }
 
 /// One region's image.

@@ -77,6 +77,7 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> 
         force: args.force,
         skip_if_unchanged: args.skip_if_unchanged,
         run_id: uuid::Uuid::new_v4().to_string(),
+        github_output: std::env::var_os("GITHUB_OUTPUT").map(Into::into),
     };
     let selection = Selection {
         only: args.only.clone(),

@@ -12,17 +12,20 @@ use crate::support::emulator::repo_root;
 use crate::support::signal::interrupt_when;
 use crate::support::{Emulator, EmulatorOptions};
 
-fn amibake(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("amibake")
-        .unwrap()
-        .args(args)
-        .current_dir(dir)
+/// The binary against the emulator, run in `dir`; `GITHUB_OUTPUT` is unset
+/// so a test running inside a CI job never writes to the job's outputs.
+fn amibake_command(emu: &Emulator, dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("amibake").unwrap();
+    cmd.current_dir(dir)
         .envs(emu.env_vars("us-east-1"))
         .env("AMIBAKE_MAX_ATTEMPTS", "3")
         .env_remove("GITHUB_OUTPUT")
-        .timeout(Duration::from_secs(180))
-        .output()
-        .unwrap()
+        .timeout(Duration::from_secs(180));
+    cmd
+}
+
+fn amibake(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
+    amibake_command(emu, dir).args(args).output().unwrap()
 }
 
 /// Copy a shipped recipe and its provisioner scripts into `dir`, keeping
@@ -225,23 +228,11 @@ async fn etherpad_image_rolls_out_through_cloudformation() {
     let emu = Emulator::start_with(EmulatorOptions::new().ssm_mode("stub"));
     let dir = tempfile::tempdir().unwrap();
     let recipe = copy_recipe(dir.path(), "etherpad.hcl");
-    let path = recipe.to_str().unwrap().to_owned();
-    let out = tokio::task::spawn_blocking({
-        let dir = dir.path().to_owned();
-        let emu_env = emu.env_vars("us-east-1");
-        move || {
-            Command::cargo_bin("amibake")
-                .unwrap()
-                .args(["build", &path])
-                .current_dir(&dir)
-                .envs(emu_env)
-                .timeout(Duration::from_secs(180))
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let mut build = amibake_command(&emu, dir.path());
+    build.args(["build", recipe.to_str().unwrap()]);
+    let out = tokio::task::spawn_blocking(move || build.output().unwrap())
+        .await
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -517,4 +508,33 @@ async fn cleanup_lists_snapshots_whose_image_is_gone_but_not_those_of_live_image
             Some("InvalidSnapshot.NotFound")
         ),
     }
+}
+
+/// With `GITHUB_OUTPUT` set, the IDs are appended there for later job steps.
+#[test]
+fn github_output_gets_the_ami_ids_appended() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = copy_recipe(dir.path(), "minimal.hcl");
+    let outputs = dir.path().join("github-output");
+    std::fs::write(&outputs, "earlier=step\n").unwrap();
+    let out = amibake_command(&emu, dir.path())
+        .env("GITHUB_OUTPUT", &outputs)
+        .args(["build", recipe.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let ami = stdout.split_whitespace().nth(1).unwrap();
+    let ids = format!(r#"{{"us-east-1":"{ami}"}}"#);
+    assert_eq!(
+        std::fs::read_to_string(&outputs).unwrap(),
+        format!(
+            "earlier=step\nami_id={ami}\nami_ids={ids}\nminimal_ami_id={ami}\nminimal_ami_ids={ids}\n"
+        )
+    );
 }

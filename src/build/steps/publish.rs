@@ -77,7 +77,10 @@ impl Step for Publish {
                         }
                     }
                 }
-                outputs::write_github_output(&state.source.name, &images)
+                match &state.options.github_output {
+                    Some(path) => outputs::write_github_output(path, &state.source.name, &images),
+                    None => Ok(()),
+                }
             }
             .await;
             step.report(r, |_| String::new())
