@@ -70,6 +70,25 @@ async fn call_log_records_service_region_action_and_status() {
         .send()
         .await
         .unwrap();
+    // A bucket subresource is its own action, not another CreateBucket.
+    emu.s3(REGION)
+        .put_bucket_tagging()
+        .bucket("call-log-bucket")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("k")
+                        .value("v")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
     emu.cloudformation(REGION)
         .list_stacks()
         .send()
@@ -95,6 +114,7 @@ async fn call_log_records_service_region_action_and_status() {
             ("ssm", REGION, "GetParameter", 400),
             ("iam", REGION, "ListRoles", 200),
             ("s3", REGION, "CreateBucket", 200),
+            ("s3", REGION, "PutBucketTagging", 204),
             ("cloudformation", REGION, "ListStacks", 200),
         ]
     );

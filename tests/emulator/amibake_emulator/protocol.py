@@ -70,6 +70,17 @@ def parse_request(environ: dict[str, Any], body: bytes) -> RequestInfo:
     return RequestInfo(service=service, region=region, action=action, params=params, body=body)
 
 
+BUCKET_SUBRESOURCES = {
+    "tagging": "Tagging",
+    "policy": "Policy",
+    "versioning": "Versioning",
+    "acl": "Acl",
+    "cors": "Cors",
+    "lifecycle": "LifecycleConfiguration",
+    "encryption": "Encryption",
+}
+
+
 def s3_action(environ: dict[str, Any]) -> str:
     method = environ.get("REQUEST_METHOD", "GET")
     path = environ.get("PATH_INFO", "/")
@@ -89,6 +100,12 @@ def s3_action(environ: dict[str, Any]) -> str:
             "DELETE": "DeleteObject",
             "POST": "CreateMultipartUpload" if "uploads" in qs else "CompleteMultipartUpload",
         }.get(method, method)
+    # Bucket subresources (`PUT /bucket?tagging` is PutBucketTagging, not
+    # CreateBucket): named the way the S3 API names them.
+    params = parse_qs(qs, keep_blank_values=True)
+    for sub, name in BUCKET_SUBRESOURCES.items():
+        if sub in params and method in ("GET", "PUT", "DELETE"):
+            return {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}[method] + "Bucket" + name
     if method == "GET":
         if "list-type=2" in qs:
             return "ListObjectsV2"
