@@ -96,6 +96,13 @@ impl ProvisionSession {
         }
     }
 
+    /// The account the build runs in, when already known: the staging bucket
+    /// is named after it, and asking STS once per build is enough.
+    pub fn with_account_id(mut self, account_id: Option<String>) -> Self {
+        self.staging.set_account_id(account_id);
+        self
+    }
+
     /// Run `provisioners` in order on the instance for source `source_name`
     /// (provisioners whose `only`/`except` exclude it are skipped).
     pub async fn run(&mut self, source_name: &str, provisioners: &[Provisioner]) -> Result<()> {

@@ -34,6 +34,8 @@ pub struct Staging {
     given: Option<String>,
     /// The bucket in use once known.
     bucket: Option<String>,
+    /// The account, when the caller already knows it (it names the bucket).
+    account_id: Option<String>,
     created: bool,
     keys: Vec<String>,
     counter: u64,
@@ -57,11 +59,17 @@ impl Staging {
             recipe_name: recipe_name.to_owned(),
             given,
             bucket: None,
+            account_id: None,
             created: false,
             keys: Vec::new(),
             counter: 0,
             pacer,
         }
+    }
+
+    /// Use `account_id` for the bucket name instead of asking STS again.
+    pub fn set_account_id(&mut self, account_id: Option<String>) {
+        self.account_id = account_id;
     }
 
     /// A fresh object key under this build's prefix.
@@ -81,7 +89,10 @@ impl Staging {
             self.bucket = Some(b.clone());
             return Ok(b.clone());
         }
-        let account = self.aws.account_id(&self.region).await?;
+        let account = match &self.account_id {
+            Some(a) => a.clone(),
+            None => self.aws.account_id(&self.region).await?,
+        };
         let name = bucket_name(&account, &self.region, &self.build_id);
         self.pacer.wait().await;
         let mut req = self.s3.create_bucket().bucket(&name);

@@ -173,3 +173,41 @@ async fn build_with_two_copy_regions_publishes_everything_and_leaves_no_temporar
         1
     );
 }
+
+/// A script too large to travel inside the command goes through a staging
+/// bucket named after the account preflight already looked up: one STS call
+/// per build, and the bucket is gone afterwards.
+#[tokio::test]
+async fn a_large_script_is_staged_without_asking_sts_again() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let padding = format!("# {}", "x".repeat(40_000));
+    let recipe = recipe(
+        dir.path(),
+        vec![source("web", "us-east-1", &[])],
+        vec![shell(&[&padding, "echo staged > /opt/staged"])],
+        vec![],
+    );
+    let o = build_ok(&emu, &recipe).await;
+
+    let s3: Vec<String> = emu
+        .calls()
+        .into_iter()
+        .filter(|c| c.service == "s3")
+        .map(|c| c.action)
+        .collect();
+    assert_eq!(
+        s3.iter().filter(|a| a.as_str() == "CreateBucket").count(),
+        1,
+        "staged once: {s3:?}"
+    );
+    assert!(s3.contains(&"PutBucketTagging".to_owned()), "{s3:?}");
+    assert_eq!(emu.calls_for("sts", "GetCallerIdentity").len(), 1);
+    let keep: Vec<String> = o
+        .result
+        .regions
+        .iter()
+        .map(|(_, i)| i.ami_id.clone())
+        .collect();
+    assert_nothing_left(&emu, &["us-east-1"], &keep).await;
+}

@@ -16,16 +16,19 @@ impl Step for Provision {
     fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
             let id = state.instance_id.clone().expect("instance launched");
-            let session = self.session.insert(ProvisionSession::new(
-                &state.aws,
-                state.region(),
-                &id,
-                &state.build_id,
-                &state.recipe_name,
-                state.source.staging_bucket.clone(),
-                state.source.state_timeout,
-                state.ui.clone(),
-            ));
+            let session = self.session.insert(
+                ProvisionSession::new(
+                    &state.aws,
+                    state.region(),
+                    &id,
+                    &state.build_id,
+                    &state.recipe_name,
+                    state.source.staging_bucket.clone(),
+                    state.source.state_timeout,
+                    state.ui.clone(),
+                )
+                .with_account_id(state.account_id.clone()),
+            );
             session
                 .run(&state.source.name, &state.build.provisioners)
                 .await
