@@ -61,11 +61,6 @@ impl Backoff {
     pub fn for_state() -> Self {
         Self::new(Duration::from_millis(100), Duration::from_secs(5))
     }
-    /// For commands on an instance: notice completion within a few hundred ms
-    /// without exceeding a handful of calls per second.
-    pub fn for_command() -> Self {
-        Self::new(Duration::from_millis(100), Duration::from_millis(1000))
-    }
     /// Start again from the initial delay (after progress was seen).
     pub fn reset(&mut self) {
         self.next = self.initial;

@@ -45,9 +45,6 @@ impl Redactor {
         }
         out
     }
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,9 +154,6 @@ impl Ui {
     }
     pub fn is_json(&self) -> bool {
         self.inner.mode == Mode::Json
-    }
-    pub fn verbose(&self) -> bool {
-        self.inner.verbose
     }
 
     /// Emit an event: a line in text modes, an object in JSON mode.

@@ -51,7 +51,6 @@ pub struct BuildState {
     pub aws: Aws,
     pub ui: Ui,
     pub options: BuildOptions,
-    pub recipe_path: PathBuf,
     /// The recipe's name (file stem), tagged `amibake:recipe`.
     pub recipe_name: String,
     pub source: Source,
@@ -120,7 +119,6 @@ impl BuildState {
             aws,
             ui,
             options,
-            recipe_path,
             recipe_name,
             source,
             build,

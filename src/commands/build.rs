@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::aws::Aws;
 use crate::build::{self, BuildOptions, Interrupts, OnError, Selection};
 use crate::cli::{report_error, runtime, GlobalArgs, VarArgs};
-use crate::error::{exit, Error, ErrorKind};
+use crate::error::{exit, Error};
 use crate::recipe;
 use crate::ui::{Redactor, Ui};
 
@@ -103,10 +103,7 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> 
         for e in &errors {
             report_error(ui, e);
         }
-        match last.kind() {
-            ErrorKind::Interrupted => Err(last),
-            _ => Err(last),
-        }
+        Err(last)
     })
 }
 

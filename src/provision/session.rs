@@ -200,7 +200,7 @@ impl ProvisionSession {
         }
         for (what, data) in scripts {
             let r = self
-                .run_script(info, &what, data, &env, p.timeout, p.expect_disconnect)
+                .run_script(info, data, &env, p.timeout, p.expect_disconnect)
                 .await?;
             self.check(info, &what, &r, p)?;
         }
@@ -222,7 +222,6 @@ impl ProvisionSession {
             Outcome::Success | Outcome::Failed if code_ok => Ok(()),
             _ if r.disconnected => Ok(()),
             Outcome::TimedOut { delivery: false } => Err(self.failure(
-                info,
                 format!(
                     "{} ({what}) timed out: it ran longer than its `timeout` of {} s, so the SSM agent stopped it (executionTimeout)",
                     info.label,
@@ -245,7 +244,6 @@ impl ProvisionSession {
             Outcome::Cancelled => Error::build(format!("{} ({what}) was cancelled", info.label)),
             _ if res.exit_code == script::TRANSFER_FAILED_EXIT && r.wrapper_error.is_some() => {
                 self.failure(
-                    info,
                     format!(
                         "{} ({what}) failed: {}",
                         info.label,
@@ -256,7 +254,6 @@ impl ProvisionSession {
                 .with_hint("a transfer to the instance failed or arrived corrupted; run the build again")
             }
             _ => self.failure(
-                info,
                 format!(
                     "{} ({what}) failed with exit code {}",
                     info.label, res.exit_code
@@ -266,7 +263,7 @@ impl ProvisionSession {
         }
     }
 
-    fn failure(&self, _info: &StepInfo, head: String, r: &RunOutcome) -> Error {
+    fn failure(&self, head: String, r: &RunOutcome) -> Error {
         let mut msg = head;
         if let Some(w) = &r.wrapper_error {
             if !msg.contains(w.as_str()) {
@@ -380,7 +377,6 @@ impl ProvisionSession {
         let r = self
             .run_script(
                 info,
-                "upload",
                 text.into_bytes(),
                 &[],
                 Duration::from_secs(3600),
@@ -403,7 +399,6 @@ impl ProvisionSession {
     async fn run_script(
         &mut self,
         info: &StepInfo,
-        _what: &str,
         script_bytes: Vec<u8>,
         env: &[(String, String)],
         timeout: Duration,

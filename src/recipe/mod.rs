@@ -99,14 +99,13 @@ fn read_body(l: &mut Loader, body: &Body, inputs: &Inputs) -> Option<Recipe> {
     let mut top = Fields::new(body, "the recipe", None);
     // Blocks are read below in dependency order; registering them here
     // makes `finish` report only the truly unknown ones.
-    let variable_blocks = top.blocks("variable");
+    let _ = top.blocks("variable");
     let _ = top.blocks("locals");
     let _ = top.blocks("local");
     let source_blocks = top.blocks("source");
     let build_blocks = top.blocks("build");
     let _ = top.blocks("packer");
     top.finish(l);
-    let _ = variable_blocks;
 
     let declared = variables::declare(l, body);
     l.var_names = declared.iter().map(|d| d.name.clone()).collect();

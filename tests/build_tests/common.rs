@@ -1,7 +1,7 @@
 //! Recipes built in code (the resolved model) and leftover checks.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use amibake::aws::Aws;
@@ -266,9 +266,4 @@ pub fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
 
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
-}
-
-#[allow(dead_code)]
-pub fn path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
 }
