@@ -99,18 +99,16 @@ pub async fn run_until(
     let mut plan = Plan {
         dry_run: !opts.apply,
         max_deletions: opts.max_deletions,
-        deferred: 0,
         regions,
     };
     plan.apply_cap();
-    plan.deferred = plan.count(Action::Deferred);
     step.done(&format!(
         "{} images: {} to delete, {} to deprecate, {} kept, {} deferred",
         plan.decisions().count(),
         plan.count(Action::Delete),
         plan.count(Action::Deprecate),
         plan.count(Action::Keep),
-        plan.deferred
+        plan.deferred()
     ));
     for r in plan.skipped_regions() {
         ui.warn(&format!(

@@ -109,8 +109,6 @@ pub struct RegionPlan {
 pub struct Plan {
     pub dry_run: bool,
     pub max_deletions: u32,
-    /// Changes left for a later run because of `--max-deletions`.
-    pub deferred: usize,
     pub regions: Vec<RegionPlan>,
 }
 
@@ -120,6 +118,10 @@ impl Plan {
     }
     pub fn count(&self, action: Action) -> usize {
         self.decisions().filter(|d| d.action == action).count()
+    }
+    /// Changes left for a later run because of `--max-deletions`.
+    pub fn deferred(&self) -> usize {
+        self.count(Action::Deferred)
     }
     pub fn skipped_regions(&self) -> Vec<&RegionPlan> {
         self.regions.iter().filter(|r| r.error.is_some()).collect()
@@ -154,7 +156,6 @@ impl Plan {
                 d.reason, self.max_deletions
             );
             d.action = Action::Deferred;
-            self.deferred += 1;
         }
     }
 }

@@ -126,12 +126,12 @@ pub fn summary(plan: &Plan) -> Vec<String> {
         plan.count(Action::Deleted),
         plan.count(Action::Deprecated),
         plan.count(Action::Failed),
-        plan.deferred,
+        plan.deferred(),
     ));
-    if plan.deferred > 0 {
+    if plan.deferred() > 0 {
         lines.push(format!(
             "--max-deletions {} reached: {} more images left for a later run (raise --max-deletions to do more at once)",
-            plan.max_deletions, plan.deferred
+            plan.max_deletions, plan.deferred()
         ));
     }
     if plan.dry_run && plan.count(Action::Delete) + plan.count(Action::Deprecate) > 0 {

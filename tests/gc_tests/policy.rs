@@ -156,7 +156,7 @@ async fn max_deletions_caps_the_run_and_reports_it() {
     let expected: Vec<&String> = ids[4..].iter().collect();
     assert_eq!(remaining(&emu, REGION).await, set(&expected));
     assert_eq!(plan.count(Action::Deleted), 4);
-    assert_eq!(plan.deferred, 6);
+    assert_eq!(plan.deferred(), 6);
     for id in &ids[4..10] {
         let (action, reason) = decision(&plan, id);
         assert_eq!(action, Action::Deferred);
