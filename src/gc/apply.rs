@@ -158,8 +158,9 @@ pub async fn apply(aws: &Aws, plan: &mut Plan, ui: &Ui, interrupts: &Interrupts)
                         .or_insert_with(|| d.image_id.clone());
                 }
             }
+            // Deletions and deprecations alike move the bar.
+            let total = r.decisions.iter().filter(|d| d.action.is_change()).count();
             let changes = r.decisions.iter_mut().filter(|d| d.action.is_change());
-            let total = deleting.len();
             let bar = ui.bar(&format!("gc {region}"), total as u64);
             let kept_users = &kept_users;
             stream::iter(changes)
