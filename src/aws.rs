@@ -177,6 +177,15 @@ pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&s
     }
 }
 
+/// Whether an AWS error code means "slow down" (EC2, IAM/STS/CloudFormation,
+/// SSM spell it differently).
+pub fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException"
+    )
+}
+
 /// An error and its sources, `outer: inner: innermost`, each by its Display.
 fn causes(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -239,7 +248,7 @@ fn hint_for(code: &str) -> Option<&'static str> {
         "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "UnrecognizedClientException" => {
             "the credentials are invalid or expired; refresh them (e.g. `aws sso login`) or pass --profile"
         }
-        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+        c if is_throttling(c) => {
             "AWS kept throttling after repeated retries; try again later or run fewer amibake jobs at once"
         }
         "DispatchFailure" => "check --endpoint-url / AWS_ENDPOINT_URL and your network connection",

@@ -12,13 +12,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::{stream, StreamExt};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::plan::{Action, Decision, Plan};
-use crate::aws::{error_code, sdk_error, Aws};
+use crate::aws::{error_code, is_throttling, sdk_error, Aws};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupts;
 use crate::poll::Backoff;
@@ -84,39 +86,27 @@ struct RegionBuckets {
 }
 
 /// Call `f` after taking a token, retrying with backoff on throttling.
-async fn paced<T, E, F, Fut>(bucket: &TokenBucket, mut f: F) -> std::result::Result<T, E>
+async fn paced<T, E, R, F, Fut>(
+    bucket: &TokenBucket,
+    mut f: F,
+) -> std::result::Result<T, SdkError<E, R>>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = std::result::Result<T, E>>,
-    E: ThrottleCode,
+    Fut: Future<Output = std::result::Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata,
 {
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(20));
     let mut attempt = 0;
     loop {
         bucket.acquire().await;
         match f().await {
-            Err(e) if e.is_throttle() && attempt < THROTTLE_RETRIES => {
+            Err(e) if error_code(&e).is_some_and(is_throttling) && attempt < THROTTLE_RETRIES => {
                 attempt += 1;
                 bucket.drain().await;
                 tokio::time::sleep(backoff.next_delay()).await;
             }
             other => return other,
         }
-    }
-}
-
-trait ThrottleCode {
-    fn is_throttle(&self) -> bool;
-}
-
-impl<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R> ThrottleCode
-    for aws_smithy_runtime_api::client::result::SdkError<E, R>
-{
-    fn is_throttle(&self) -> bool {
-        matches!(
-            error_code(self),
-            Some("RequestLimitExceeded" | "Throttling" | "ThrottlingException")
-        )
     }
 }
 
