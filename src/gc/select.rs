@@ -9,12 +9,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::aws::sdk_error;
+// The tags `amibake build` writes: gc must read exactly those.
+use crate::build::tags::{RECIPE as RECIPE_TAG, SOURCE as SOURCE_TAG};
 use crate::error::{Error, Result};
-
-/// The tag `amibake build` puts on every image: the recipe's name.
-pub const RECIPE_TAG: &str = "amibake:recipe";
-/// The tag naming the recipe's source block.
-pub const SOURCE_TAG: &str = "amibake:source";
 
 /// How the user chose images.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -16,6 +16,7 @@ use aws_sdk_s3::types::{
 };
 
 use crate::aws::{error_code, sdk_error, Aws};
+use crate::build::tags;
 use crate::error::{Error, Result};
 
 use super::transport::Pacer;
@@ -115,8 +116,8 @@ impl Staging {
         self.created = true;
         self.bucket = Some(name.clone());
         let tagging = Tagging::builder()
-            .tag_set(tag("amibake:build-id", &self.build_id)?)
-            .tag_set(tag("amibake:recipe", &self.recipe_name)?)
+            .tag_set(tag(tags::BUILD_ID, &self.build_id)?)
+            .tag_set(tag(tags::RECIPE, &self.recipe_name)?)
             .tag_set(tag("amibake:purpose", "staging")?)
             .build()
             .map_err(|e| Error::build(e.to_string()))?;
