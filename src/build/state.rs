@@ -110,10 +110,7 @@ impl BuildState {
         source: Source,
         build: Build,
     ) -> BuildState {
-        let recipe_name = recipe_path
-            .file_stem()
-            .map(|s| s.to_string_lossy().trim_end_matches(".pkr").to_owned())
-            .unwrap_or_else(|| "recipe".into());
+        let recipe_name = super::tags::recipe_name(&recipe_path);
         let build_id = new_build_id();
         BuildState {
             aws,

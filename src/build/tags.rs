@@ -20,6 +20,15 @@ pub const COMPLETE: &str = "amibake:complete";
 /// Content hash for `--skip-if-unchanged`, set with [`COMPLETE`].
 pub const FINGERPRINT: &str = "amibake:fingerprint";
 
+/// The value of [`RECIPE`] for a recipe file: its name without extension
+/// (`etherpad.hcl` → `etherpad`, `shop.pkr.hcl` → `shop`). `gc --recipe-file`
+/// finds a recipe's images by it, so both sides use this one function.
+pub fn recipe_name(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().trim_end_matches(".pkr").to_owned())
+        .unwrap_or_else(|| "recipe".into())
+}
+
 /// The tags every created resource carries.
 pub fn build_tags(state: &BuildState) -> BTreeMap<String, String> {
     let mut t = BTreeMap::new();
@@ -62,4 +71,18 @@ pub fn iam_tags(state: &BuildState) -> Vec<aws_sdk_iam::types::Tag> {
                 .expect("key and value set")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn recipe_name_is_the_file_name_without_extension() {
+        assert_eq!(
+            super::recipe_name(Path::new("recipes/etherpad.hcl")),
+            "etherpad"
+        );
+        assert_eq!(super::recipe_name(Path::new("/x/shop.pkr.hcl")), "shop");
+    }
 }

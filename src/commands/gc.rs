@@ -128,7 +128,7 @@ pub fn options(args: &GcArgs, regions: &[String]) -> Result<GcOptions> {
     if let Some(path) = &args.recipe_file {
         let inputs = args.vars.inputs()?;
         let recipe = recipe::load(path, &inputs).map_err(|d| d.into_error())?;
-        let name = recipe_name(path)?;
+        let name = crate::build::tags::recipe_name(path);
         let regions_from_recipe = regions.is_empty();
         selection.recipes.push(name.clone());
         for build in &recipe.builds {
@@ -185,12 +185,4 @@ pub fn options(args: &GcArgs, regions: &[String]) -> Result<GcOptions> {
         grace: parse_duration(&args.grace).map_err(|e| e.context("--grace"))?,
         now: time::OffsetDateTime::now_utc(),
     })
-}
-
-/// The recipe's name as `amibake build` tags it: the file name without extension.
-fn recipe_name(path: &std::path::Path) -> Result<String> {
-    path.file_stem()
-        .and_then(|s| s.to_str())
-        .map(|s| s.strip_suffix(".pkr").unwrap_or(s).to_owned())
-        .ok_or_else(|| Error::usage(format!("cannot take a recipe name from {}", path.display())))
 }
