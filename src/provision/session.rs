@@ -748,7 +748,9 @@ impl Follower {
         if self.tail.len() == TAIL_LINES {
             self.tail.pop_front();
         }
-        self.tail.push_back(self.ui.redact(text));
+        // Kept raw: `failure` redacts the whole message the tail ends up in,
+        // and redacting every line of a long log here would do it twice.
+        self.tail.push_back(text.to_owned());
     }
 }
 
