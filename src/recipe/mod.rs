@@ -208,19 +208,17 @@ fn read_locals(l: &mut Loader, body: &Body) {
     }
     l.local_names = pending.iter().map(|(n, _, _)| n.clone()).collect();
     let mut values: hcl::Map<String, Value> = hcl::Map::new();
+    l.ctx.declare_var("local", Value::Object(values.clone()));
     loop {
         let before = pending.len();
         let mut still = Vec::new();
         for (name, expr, span) in pending {
-            l.ctx.declare_var("local", Value::Object(values.clone()));
-            let mut probe = hcl::eval::Context::clone(&l.ctx);
-            std::mem::swap(&mut probe, &mut l.ctx);
             let saved = l.diags.len();
-            let v = l.eval(expr);
-            std::mem::swap(&mut probe, &mut l.ctx);
-            match v {
+            match l.eval(expr) {
                 Some(v) => {
                     values.insert(name, v);
+                    // Later locals in this round may already use it.
+                    l.ctx.declare_var("local", Value::Object(values.clone()));
                 }
                 None => {
                     // Possibly waiting on another local: retry next round.
@@ -234,11 +232,9 @@ fn read_locals(l: &mut Loader, body: &Body) {
             break;
         }
     }
-    l.ctx.declare_var("local", Value::Object(values));
-    // What is left failed for a real reason (or a cycle): report it.
+    // What is left failed for a real reason (or a cycle): evaluating it
+    // again records why.
     for (_, expr, _) in pending {
-        if l.eval(expr).is_some() {
-            continue;
-        }
+        let _ = l.eval(expr);
     }
 }
