@@ -180,7 +180,7 @@ pub async fn plan_region(
         for (img, verdict) in &judged {
             let known = opts.include_shared || sharing.contains_key(&img.id);
             match verdict {
-                Verdict::Keep(r) if r.starts_with("newest") && !known => need.push(*img),
+                Verdict::Newest(_) if !known => need.push(*img),
                 Verdict::Expired => {
                     if known {
                         verified_changes += 1;
@@ -278,7 +278,9 @@ fn decide(
         .iter()
         .map(|(img, verdict)| {
             let (action, reason) = match verdict {
-                Verdict::InUse(r) | Verdict::Keep(r) => (Action::Keep, r.clone()),
+                Verdict::InUse(r) | Verdict::Newest(r) | Verdict::Keep(r) => {
+                    (Action::Keep, r.clone())
+                }
                 Verdict::Expired if !opts.include_shared && !sharing.contains_key(&img.id) => (
                     Action::Deferred,
                     format!(

@@ -72,7 +72,9 @@ impl PolicyOverrides {
 pub enum Verdict {
     /// Protected because something uses it; does not count toward `keep`.
     InUse(String),
-    /// Kept by the policy.
+    /// One of the newest N that are not in use: the rollback targets.
+    Newest(String),
+    /// Kept by the policy for another reason (too young, launched lately).
     Keep(String),
     /// Nothing keeps it.
     Expired,
@@ -96,7 +98,7 @@ pub fn evaluate(
             }
             if kept < policy.keep {
                 kept += 1;
-                return Verdict::Keep(format!("newest {}", policy.keep));
+                return Verdict::Newest(format!("newest {}", policy.keep));
             }
             let age = now - img.created;
             if age < policy.min_age {
@@ -185,8 +187,8 @@ mod tests {
             (i.id == "i0").then(|| "used".into())
         });
         assert_eq!(v[0], Verdict::InUse("used".into()));
-        assert_eq!(v[1], Verdict::Keep("newest 3".into()));
-        assert_eq!(v[3], Verdict::Keep("newest 3".into()));
+        assert_eq!(v[1], Verdict::Newest("newest 3".into()));
+        assert_eq!(v[3], Verdict::Newest("newest 3".into()));
         assert_eq!(v[4], Verdict::Expired);
         assert_eq!(v[5], Verdict::Expired);
     }
