@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use amibake::aws::Aws;
-use amibake::build::{self, BuildOptions, Interrupts, Outcome, Selection};
+use amibake::build::{self, BuildOptions, BuildResult, Interrupts, Outcome, Selection};
 use amibake::recipe::{
     Build, MetadataOptions, PostProcessor, Provisioner, ProvisionerCommon, Recipe,
     ShellProvisioner, Source, SourceAmi,
@@ -157,6 +157,12 @@ pub async fn build_err(emu: &Emulator, recipe: &Recipe) -> amibake::Error {
 /// Nothing of any build is left in `regions`: no live instance, no
 /// amibake security group, IAM role or profile, no image owned by us
 /// (unless `keep` lists it), and no tagged snapshot of a removed image.
+/// The AMI ID in every region of a build: what a test keeps when it checks
+/// that nothing else is left.
+pub fn ami_ids(r: &BuildResult) -> Vec<String> {
+    r.regions.iter().map(|(_, i)| i.ami_id.clone()).collect()
+}
+
 pub async fn assert_nothing_left(emu: &Emulator, regions: &[&str], keep: &[String]) {
     for region in regions {
         let ec2 = emu.ec2(region);

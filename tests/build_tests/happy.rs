@@ -161,7 +161,7 @@ async fn build_with_two_copy_regions_publishes_everything_and_leaves_no_temporar
     let p: Value = serde_json::from_str(&std::fs::read_to_string(&params).unwrap()).unwrap();
     assert_eq!(p["Parameters"]["AmiId"], r.regions[0].1.ami_id.as_str());
 
-    let keep: Vec<String> = r.regions.iter().map(|(_, i)| i.ami_id.clone()).collect();
+    let keep = ami_ids(r);
     // The instance launched above is terminated; wait for nothing.
     assert_nothing_left(&emu, &["us-east-1", "us-west-2", "eu-west-1"], &keep).await;
     // RunInstances happened once, the build instance is terminated.
@@ -203,11 +203,6 @@ async fn a_large_script_is_staged_without_asking_sts_again() {
     );
     assert!(s3.contains(&"PutBucketTagging".to_owned()), "{s3:?}");
     assert_eq!(emu.calls_for("sts", "GetCallerIdentity").len(), 1);
-    let keep: Vec<String> = o
-        .result
-        .regions
-        .iter()
-        .map(|(_, i)| i.ami_id.clone())
-        .collect();
+    let keep = ami_ids(&o.result);
     assert_nothing_left(&emu, &["us-east-1"], &keep).await;
 }

@@ -89,7 +89,7 @@ async fn deprecation_and_launch_permissions_apply_to_the_image_and_every_copy() 
         assert_eq!(ous, [OU], "{region}: {perms:?}");
         assert_eq!(perms.len(), 3, "{region}: nothing else granted: {perms:?}");
     }
-    let keep: Vec<String> = r.regions.iter().map(|(_, i)| i.ami_id.clone()).collect();
+    let keep = ami_ids(r);
     assert_nothing_left(&emu, &REGIONS, &keep).await;
 }
 
@@ -183,7 +183,7 @@ async fn encrypt_boot_replaces_the_image_with_a_copy_and_leaves_no_unencrypted_i
         .await
         .unwrap();
     assert!(plain.images().is_empty(), "{:?}", plain.images());
-    let keep: Vec<String> = r.regions.iter().map(|(_, i)| i.ami_id.clone()).collect();
+    let keep = ami_ids(r);
     assert_nothing_left(&emu, &REGIONS, &keep).await;
 }
 
@@ -388,11 +388,6 @@ async fn encrypt_boot_sends_encrypted_copies_with_each_regions_key() {
             "{region}"
         );
     }
-    let keep: Vec<String> = o
-        .result
-        .regions
-        .iter()
-        .map(|(_, i)| i.ami_id.clone())
-        .collect();
+    let keep = ami_ids(&o.result);
     assert_nothing_left(&emu, &REGIONS, &keep).await;
 }

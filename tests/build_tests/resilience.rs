@@ -201,12 +201,7 @@ async fn build_succeeds_with_30_percent_of_calls_throttled() {
         .filter(|c| c.status == 400 || c.status == 503)
         .count();
     assert!(throttled > 5, "only {throttled} calls throttled");
-    let keep: Vec<String> = out[0]
-        .result
-        .regions
-        .iter()
-        .map(|(_, i)| i.ami_id.clone())
-        .collect();
+    let keep = ami_ids(&out[0].result);
     assert_eq!(keep.len(), 2);
     assert_nothing_left(&emu, &["us-east-1", "us-west-2"], &keep).await;
 }

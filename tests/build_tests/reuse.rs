@@ -66,11 +66,6 @@ async fn skip_if_unchanged_reuses_images_and_rebuilds_after_a_script_change() {
     );
     assert_eq!(emu.calls_for("ec2", "RunInstances").len(), 1);
     // --force replaced the old images of the same name in both regions.
-    let keep: Vec<String> = third
-        .result
-        .regions
-        .iter()
-        .map(|(_, i)| i.ami_id.clone())
-        .collect();
+    let keep = ami_ids(&third.result);
     assert_nothing_left(&emu, &["us-east-1", "us-west-2"], &keep).await;
 }
