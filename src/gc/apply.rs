@@ -116,8 +116,9 @@ where
 /// deleted is finished: stopping between its deregistration and its
 /// snapshots would leave snapshots that no later gc run can find.
 pub async fn apply(aws: &Aws, plan: &mut Plan, ui: &Ui, interrupts: &Interrupts) {
-    let deprecate_at = deprecation_time(OffsetDateTime::now_utc());
-    let deprecate_at = &deprecate_at;
+    let deprecate_at = aws_smithy_types::DateTime::from_secs(
+        deprecation_time(OffsetDateTime::now_utc()).unix_timestamp(),
+    );
     let regions = plan.regions.iter_mut().filter(|r| r.error.is_none());
     futures::future::join_all(regions.map(|r| {
         let region = r.region.clone();
@@ -207,26 +208,21 @@ pub async fn apply(aws: &Aws, plan: &mut Plan, ui: &Ui, interrupts: &Interrupts)
 }
 
 /// EnableImageDeprecation wants a future time; AWS rounds to the minute.
-fn deprecation_time(now: OffsetDateTime) -> String {
+fn deprecation_time(now: OffsetDateTime) -> OffsetDateTime {
     let t = now + time::Duration::minutes(1);
-    let t = t
-        .replace_second(0)
+    t.replace_second(0)
         .unwrap_or(t)
         .replace_nanosecond(0)
         .unwrap_or(t)
-        + time::Duration::minutes(1);
-    super::plan::rfc3339(t)
+        + time::Duration::minutes(1)
 }
 
 async fn deprecate_image(
     ec2: &aws_sdk_ec2::Client,
     b: &RegionBuckets,
     d: &mut Decision,
-    at: &str,
+    at: aws_smithy_types::DateTime,
 ) -> Result<()> {
-    let at =
-        aws_smithy_types::DateTime::from_str(at, aws_smithy_types::date_time::Format::DateTime)
-            .map_err(|e| Error::build(format!("bad deprecation time {at}: {e}")))?;
     paced(&b.deprecate, || {
         ec2.enable_image_deprecation()
             .image_id(&d.image_id)
@@ -322,7 +318,7 @@ mod tests {
     #[test]
     fn deprecation_time_is_future_minute() {
         let now = OffsetDateTime::now_utc();
-        let t = crate::gc::select::parse_time(&deprecation_time(now)).unwrap();
+        let t = deprecation_time(now);
         assert!(t > now && t.second() == 0);
     }
 }
