@@ -95,6 +95,7 @@ impl VarArgs {
             vars,
             var_files: self.var_files.clone(),
             env: std::env::vars().collect(),
+            region: None,
         })
     }
 }

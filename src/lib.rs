@@ -11,6 +11,7 @@ pub mod aws;
 pub mod build;
 pub mod cli;
 pub mod commands;
+pub mod duration;
 pub mod error;
 pub mod gc;
 pub mod interrupt;

@@ -383,35 +383,3 @@ async fn empty_and_delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Resul
         .map(|_| ())
         .map_err(|e| sdk_error("s3:DeleteBucket", &e))
 }
-
-/// `30s`, `15m`, `1h`, `2d`, or a plain number of seconds.
-pub fn parse_age(s: &str) -> std::result::Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 30m, 1h or 2d"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}`; use s, m, h or d")),
-    };
-    Ok(Duration::from_secs(secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_parse() {
-        assert_eq!(parse_age("0s").unwrap(), Duration::ZERO);
-        assert_eq!(parse_age("90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_age("1h").unwrap(), Duration::from_secs(3600));
-        assert_eq!(parse_age("2d").unwrap(), Duration::from_secs(172800));
-        assert!(parse_age("1w").is_err());
-        assert!(parse_age("h").is_err());
-    }
-}

@@ -15,7 +15,7 @@ pub struct CleanupArgs {
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     pub regions: Vec<String>,
     /// Only resources older than this count as left behind (30m, 1h, 2d)
-    #[arg(long, default_value = "1h", value_parser = leftovers::parse_age, value_name = "AGE")]
+    #[arg(long, default_value = "1h", value_parser = crate::duration::parse, value_name = "AGE")]
     pub older_than: std::time::Duration,
     /// Only this build's resources (printed by a failed build)
     #[arg(long, value_name = "ID")]

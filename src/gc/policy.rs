@@ -123,38 +123,16 @@ pub fn sort_newest_first(images: &mut [&ImageInfo]) {
     images.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
 }
 
-/// Parse `7d`, `36h`, `90m`, `30s`, `2w` or a plain number of seconds.
+/// A duration from the command line ([`crate::duration`]'s grammar).
 pub fn parse_duration(text: &str) -> Result<Duration> {
-    let t = text.trim();
-    let bad = || {
-        Error::usage(format!("`{text}` is not a duration"))
-            .with_hint("write a number with a unit: 30m, 12h, 7d, 2w")
-    };
-    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        "w" => 7 * 86400,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(n * secs))
+    crate::duration::parse(text).map_err(|e| {
+        Error::usage(e).with_hint("write a number with a unit: 30m, 12h, 7d, 2w, 1h30m")
+    })
 }
 
 /// `7d`, `36h`, `90m`, `30s`: the largest unit that divides exactly.
 pub fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    for (unit, n) in [("d", 86400), ("h", 3600), ("m", 60)] {
-        if s >= n && s % n == 0 {
-            return format!("{}{unit}", s / n);
-        }
-    }
-    format!("{s}s")
+    crate::duration::format(d)
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! `build { sources = [...], provisioner ..., post-processor ... }`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hcl::edit::structure::Block;
+use hcl::edit::structure::{Block, Body, Structure};
 use hcl::edit::Span;
 
+use super::diag::suggest;
 use super::fields::Fields;
-use super::loader::{suggest, Loader};
+use super::loader::Loader;
 use super::model::*;
 
 /// Packer's default for a shell provisioner (there none; here SSM's
@@ -17,68 +19,232 @@ const DEFAULT_SHELL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// outside it instead.
 const SSM_TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 5..=172_800;
 
-pub(crate) fn read(l: &mut Loader, block: &Block, source_names: &[String]) -> Option<Build> {
-    let mut f = Fields::of_block(block, "build");
+/// What reading a build block needs from the rest of the template.
+pub(crate) struct Context<'a, 'b> {
+    /// Top-level amazon-ebs sources by `amazon-ebs.NAME`.
+    pub tops: &'a BTreeMap<String, &'b Block>,
+    /// Their index in `sources` once read (None: they had errors); a
+    /// source is read the first time a build lists it.
+    pub plain: &'a mut BTreeMap<String, Option<usize>>,
+    /// Sources of other builders (`googlecompute.x`).
+    pub foreign: &'a BTreeSet<String>,
+    pub sources: &'a mut Vec<Source>,
+    /// Position of this build block (for names of merged sources).
+    pub index: usize,
+    /// Sources a build used (listed or filled in), for the "not used" notice.
+    pub used: &'a mut Vec<String>,
+}
+
+/// `source.amazon-ebs.NAME`, `amazon-ebs.NAME` → `amazon-ebs.NAME`.
+fn source_key(s: &str) -> &str {
+    s.strip_prefix("source.").unwrap_or(s)
+}
+
+/// Read one build block: its sources (listed, or build-level `source` blocks
+/// that fill in a top-level one), then provisioners and post-processors for
+/// each source. When they read the same for every source the build stays one;
+/// when they differ (`source.name` in a command) it becomes one build per
+/// source, which is what Packer runs too.
+pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> Vec<Build> {
+    let body = super::lang::dynamic::expand(l, &block.body);
+    let mut f = Fields::new(&body, "build", block.ident.span());
     let name = f.string(l, "name");
-    let mut sources = Vec::new();
+    let _ = f.string(l, "description");
+    let mut sources: Vec<String> = Vec::new();
+    let names_hint = |cx: &Context<'_, '_>| {
+        let all: Vec<&str> = cx.tops.keys().map(String::as_str).collect();
+        if all.is_empty() {
+            "declared sources: none".to_owned()
+        } else {
+            format!(
+                "declared sources: {}",
+                all.iter()
+                    .map(|k| format!("source.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
     if let Some(list) = f.string_list(l, "sources") {
         let span = f.value_span("sources");
         for s in list {
-            let short = s.strip_prefix("source.").unwrap_or(&s);
-            let Some(n) = short.strip_prefix("amazon-ebs.") else {
-                l.error(
-                    span.clone(),
-                    format!("build source `{s}` is not of the form source.amazon-ebs.NAME"),
-                );
+            let key = source_key(&s);
+            if cx.foreign.contains(key) {
+                cx.used.push(key.to_owned());
+                refuse_foreign(l, span.clone(), key);
                 continue;
-            };
-            if source_names.iter().any(|x| x == n) {
-                sources.push(n.to_owned());
-            } else {
-                let d = l.error(span.clone(), format!("build names unknown source `{s}`"));
-                d.hint = Some(match suggest(n, source_names.iter().map(String::as_str)) {
-                    Some(m) => format!("did you mean `source.amazon-ebs.{m}`?"),
-                    None => format!(
-                        "declared sources: {}",
-                        if source_names.is_empty() {
-                            "none".into()
-                        } else {
-                            source_names.join(", ")
-                        }
-                    ),
+            }
+            if let (Some(top), false) = (cx.tops.get(key), cx.plain.contains_key(key)) {
+                let name = top.labels[1].as_str().to_owned();
+                let body = super::lang::dynamic::expand(l, &top.body);
+                super::set_source_context(l, &name);
+                let read = super::source::read(l, name, &body, top.ident.span()).map(|s| {
+                    cx.sources.push(s);
+                    cx.sources.len() - 1
                 });
+                cx.plain.insert(key.to_owned(), read);
+            }
+            match cx.plain.get(key) {
+                Some(Some(i)) => sources.push(cx.sources[*i].name.clone()),
+                Some(None) => {} // its errors are reported already
+                None => {
+                    let d = l.error(span.clone(), format!("build names unknown source `{s}`"));
+                    d.hint = Some(match suggest(key, cx.tops.keys().map(String::as_str)) {
+                        Some(m) => format!("did you mean `source.{m}`?"),
+                        None => names_hint(cx),
+                    });
+                }
             }
         }
     }
     for nested in f.blocks("source") {
-        l.error(nested.ident.span(), "nested `source` blocks inside build are not supported")
-            .hint = Some("list the sources in `sources = [\"source.amazon-ebs.NAME\"]` and set options on the source block".into());
+        let [label] = nested.labels.as_slice() else {
+            l.error(
+                nested.ident.span(),
+                "a source block inside build has one label: the source it uses",
+            )
+            .hint = Some("write it as source \"amazon-ebs.NAME\" { name = \"...\" }".into());
+            continue;
+        };
+        let key = source_key(label.as_str()).to_owned();
+        if cx.foreign.contains(&key) {
+            cx.used.push(key.clone());
+            refuse_foreign(l, label.span(), &key);
+            continue;
+        }
+        let Some(top) = cx.tops.get(&key) else {
+            let d = l.error(
+                label.span(),
+                format!("build uses unknown source `{}`", label.as_str()),
+            );
+            d.hint = Some(match suggest(&key, cx.tops.keys().map(String::as_str)) {
+                Some(m) => format!("did you mean `source.{m}`?"),
+                None => names_hint(cx),
+            });
+            continue;
+        };
+        let base_name = top.labels[1].as_str().to_owned();
+        cx.used.push(key.clone());
+        let mut nf = Fields::of_block(nested, format!("source \"{}\" in build", label.as_str()));
+        let own_name = nf.string(l, "name");
+        let merged = merge(l, &top.body, &nested.body);
+        let Some(merged) = merged else { continue };
+        let merged = super::lang::dynamic::expand(l, &merged);
+        let mut instance = own_name.clone().unwrap_or_else(|| base_name.clone());
+        super::set_source_context(l, &instance);
+        let Some(mut src) = super::source::read(l, instance.clone(), &merged, nested.ident.span())
+        else {
+            continue;
+        };
+        // Names are unique across the recipe: a second instance of one name
+        // (two builds filling in the same source differently) is qualified
+        // by its build.
+        if let Some(existing) = cx.sources.iter().find(|s| s.name == instance) {
+            if serde_json::to_value(existing).ok() == serde_json::to_value(&src).ok() {
+                sources.push(instance);
+                continue;
+            }
+            instance = format!(
+                "{}.{instance}",
+                name.clone()
+                    .unwrap_or_else(|| format!("build{}", cx.index + 1))
+            );
+            src.name = instance.clone();
+        }
+        cx.sources.push(src);
+        sources.push(instance);
     }
-    if sources.is_empty() && !f.has("sources") {
+    if sources.is_empty() && !f.has("sources") && f.blocks("source").is_empty() {
         l.error(f.span(), "build needs `sources`").hint =
             Some("add sources = [\"source.amazon-ebs.NAME\"]".into());
     }
-    let provisioners = f
-        .blocks("provisioner")
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, b)| read_provisioner(l, b, i + 1, source_names))
-        .collect();
+    if !f.blocks("hcp_packer_registry").is_empty() {
+        l.warning(f.span(), "`hcp_packer_registry` is accepted and ignored: amibake publishes no HCP Packer metadata");
+    }
+    let provisioner_blocks = f.blocks("provisioner");
     let mut pp_blocks = f.blocks("post-processor");
     for group in f.blocks("post-processors") {
         pp_blocks.extend(group.body.get_blocks("post-processor"));
     }
-    let post_processors = pp_blocks
-        .into_iter()
-        .filter_map(|b| read_post_processor(l, b))
-        .collect();
     f.finish(l);
-    Some(Build {
-        name,
-        sources,
-        provisioners,
-        post_processors,
-    })
+
+    // Provisioners and post-processors may use source.name: read them once
+    // per source.
+    let source_names: Vec<String> = cx.sources.iter().map(|s| s.name.clone()).collect();
+    let mut per_source: Vec<(String, Vec<Provisioner>, Vec<PostProcessor>)> = Vec::new();
+    let targets: Vec<String> = if sources.is_empty() {
+        vec![String::new()]
+    } else {
+        sources.clone()
+    };
+    for (i, target) in targets.iter().enumerate() {
+        super::set_source_context(l, target);
+        // Errors are the same for every source; report them once.
+        let mark = l.mark();
+        let provisioners: Vec<Provisioner> = provisioner_blocks
+            .iter()
+            .enumerate()
+            .filter_map(|(n, b)| read_provisioner(l, b, n + 1, &source_names))
+            .collect();
+        let post_processors: Vec<PostProcessor> = pp_blocks
+            .iter()
+            .filter_map(|b| read_post_processor(l, b))
+            .collect();
+        if i > 0 {
+            l.diags.truncate(mark);
+        }
+        per_source.push((target.clone(), provisioners, post_processors));
+    }
+    let same = per_source.windows(2).all(|w| {
+        serde_json::to_value(&w[0].1).ok() == serde_json::to_value(&w[1].1).ok()
+            && serde_json::to_value(&w[0].2).ok() == serde_json::to_value(&w[1].2).ok()
+    });
+    if same {
+        let (_, provisioners, post_processors) = per_source.swap_remove(0);
+        return vec![Build {
+            name,
+            sources,
+            provisioners,
+            post_processors,
+        }];
+    }
+    per_source
+        .into_iter()
+        .map(|(source, provisioners, post_processors)| Build {
+            name: name.clone(),
+            sources: vec![source],
+            provisioners,
+            post_processors,
+        })
+        .collect()
+}
+
+/// A build-level source block filled into its top-level source: Packer
+/// merges the two and refuses a setting made in both.
+fn merge(l: &mut Loader, top: &Body, over: &Body) -> Option<Body> {
+    let mut out = top.clone();
+    let mut ok = true;
+    for s in over.iter() {
+        match s {
+            Structure::Attribute(a) if a.key.as_str() == "name" => {}
+            Structure::Attribute(a) => {
+                if top.has_attribute(a.key.as_str()) {
+                    l.error(a.key.span(), format!("`{}` is already set in the top-level source", a.key.as_str()))
+                        .hint = Some("a build-level source block may only set what the top-level source leaves unset (Packer's rule)".into());
+                    ok = false;
+                } else {
+                    out.push(a.clone());
+                }
+            }
+            Structure::Block(b) => out.push(b.clone()),
+        }
+    }
+    ok.then_some(out)
+}
+
+fn refuse_foreign(l: &mut Loader, span: Option<std::ops::Range<usize>>, key: &str) {
+    l.error(span, format!("source `{key}` uses a builder amibake does not have"))
+        .hint = Some(format!("amibake builds amazon-ebs sources; leave `{key}` out of this build, or build the others with --except/-only (Packer's -except={key} selects the same)"));
 }
 
 fn read_common(l: &mut Loader, f: &mut Fields<'_>, source_names: &[String]) -> ProvisionerCommon {
@@ -130,6 +296,16 @@ fn read_provisioner(
     match kind.as_str() {
         "shell" => read_shell(l, block, position, source_names).map(Provisioner::Shell),
         "file" => read_file(l, block, position, source_names).map(Provisioner::File),
+        "powershell" | "windows-shell" | "windows-restart" => {
+            l.error(block.labels[0].span(), format!("provisioner {position} (`{kind}`): Windows images are not supported yet"))
+                .hint = Some("amibake builds Linux images over AWS Systems Manager; build Windows images with Packer for now".into());
+            None
+        }
+        "ansible" | "ansible-local" | "shell-local" | "breakpoint" => {
+            l.error(block.labels[0].span(), format!("provisioner {position} (`{kind}`) is not supported yet"))
+                .hint = Some("amibake runs `shell` and `file` provisioners today; run the playbook or command from a shell provisioner".into());
+            None
+        }
         other => {
             l.error(block.labels[0].span(), format!("unsupported provisioner type `{other}`"))
                 .hint = Some("amibake runs `shell` and `file` provisioners (over AWS Systems Manager); call other tools from a shell provisioner".into());

@@ -103,3 +103,15 @@ impl fmt::Display for Diagnostics {
         Ok(())
     }
 }
+
+/// The closest candidate within a small edit distance, for "did you mean".
+/// The one suggestion rule for names in recipes (attributes, blocks,
+/// functions, variables).
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(name.len().min(c.len()) / 4))
+        .min()
+        .map(|(_, c)| c.to_owned())
+}

@@ -10,9 +10,11 @@ use std::ops::Range;
 
 use hcl::edit::structure::{Attribute, Block, Body};
 use hcl::edit::Span;
-use hcl::Value;
 
-use super::loader::{suggest, type_name, Loader};
+use super::diag::suggest;
+use super::lang::Value;
+use super::loader::Loader;
+use super::model::KNOWN_LATER;
 
 pub(crate) struct Fields<'b> {
     body: &'b Body,
@@ -22,6 +24,8 @@ pub(crate) struct Fields<'b> {
     known: Vec<&'static str>,
     /// Accepted for Packer compatibility but without effect, with the reason.
     ignored: Vec<(&'static str, &'static str)>,
+    /// Whole families of such options (`ssh_*`), with the reason.
+    ignored_prefixes: Vec<(&'static str, &'static str)>,
 }
 
 impl<'b> Fields<'b> {
@@ -32,6 +36,7 @@ impl<'b> Fields<'b> {
             span,
             known: Vec::new(),
             ignored: Vec::new(),
+            ignored_prefixes: Vec::new(),
         }
     }
 
@@ -70,7 +75,25 @@ impl<'b> Fields<'b> {
         }
     }
 
-    /// Evaluate an attribute.
+    /// Accept every option starting with `prefix` without effect.
+    pub fn ignore_prefix(&mut self, prefix: &'static str, why: &'static str) {
+        self.ignored_prefixes.push((prefix, why));
+    }
+
+    fn ignored_reason(&self, name: &str) -> Option<&'static str> {
+        self.ignored
+            .iter()
+            .find(|(n, _)| *n == name)
+            .or_else(|| {
+                self.ignored_prefixes
+                    .iter()
+                    .find(|(p, _)| name.starts_with(p))
+            })
+            .map(|(_, why)| *why)
+    }
+
+    /// Evaluate an attribute. `null` means unset, as everywhere in HCL
+    /// (`subnet_id = var.private ? "subnet-1" : null`).
     pub fn value(
         &mut self,
         l: &mut Loader,
@@ -78,7 +101,33 @@ impl<'b> Fields<'b> {
     ) -> Option<(Value, Option<Range<usize>>)> {
         let attr = self.attr(name)?;
         let v = l.eval(&attr.value)?;
+        if v.is_null() {
+            return None;
+        }
+        if l.fns.fetch.is_some() && !v.is_wholly_known() {
+            // Building: data sources have run, so what is still unknown
+            // would only be known by a step that needs this value first.
+            l.error(attr.value.span(), format!("`{name}` depends on a value amibake cannot know before it is needed"))
+                .hint = Some("build.* values are strings for tags, descriptions and provisioners; use them there".into());
+            return None;
+        }
         Some((v, attr.value.span()))
+    }
+
+    /// Whether the attribute is set to something other than null. (A value
+    /// that fails to evaluate counts as set: its error is reported anyway.)
+    pub fn is_set(&mut self, l: &mut Loader, name: &'static str) -> bool {
+        match self.attr(name) {
+            None => false,
+            Some(attr) => {
+                !matches!(&attr.value, hcl::edit::expr::Expression::Null(_)) && {
+                    let saved = l.diags.len();
+                    let null = l.eval(&attr.value).is_some_and(|v| v.is_null());
+                    l.diags.truncate(saved);
+                    !null
+                }
+            }
+        }
     }
 
     pub fn string(&mut self, l: &mut Loader, name: &'static str) -> Option<String> {
@@ -88,7 +137,7 @@ impl<'b> Fields<'b> {
             None => {
                 l.error(
                     span,
-                    format!("`{name}` must be a string, found {}", type_name(&v)),
+                    format!("`{name}` must be a string, found {}", v.type_name()),
                 );
                 None
             }
@@ -102,7 +151,7 @@ impl<'b> Fields<'b> {
         name: &'static str,
         hint: &str,
     ) -> Option<String> {
-        if !self.has(name) {
+        if !self.is_set(l, name) {
             let what = self.what.clone();
             l.error(
                 self.span(),
@@ -117,13 +166,14 @@ impl<'b> Fields<'b> {
     pub fn bool(&mut self, l: &mut Loader, name: &'static str) -> Option<bool> {
         let (v, span) = self.value(l, name)?;
         match &v {
+            Value::Unknown(_) => None,
             Value::Bool(b) => Some(*b),
             Value::String(s) if s == "true" => Some(true),
             Value::String(s) if s == "false" => Some(false),
             _ => {
                 l.error(
                     span,
-                    format!("`{name}` must be true or false, found {}", type_name(&v)),
+                    format!("`{name}` must be true or false, found {}", v.type_name()),
                 );
                 None
             }
@@ -133,14 +183,15 @@ impl<'b> Fields<'b> {
     pub fn int(&mut self, l: &mut Loader, name: &'static str) -> Option<i64> {
         let (v, span) = self.value(l, name)?;
         let n = match &v {
-            Value::Number(n) => n.as_i64(),
+            Value::Unknown(_) => return None,
+            Value::Number(_) => v.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
         if n.is_none() {
             l.error(
                 span,
-                format!("`{name}` must be a whole number, found {}", type_name(&v)),
+                format!("`{name}` must be a whole number, found {}", v.type_name()),
             );
         }
         n
@@ -155,7 +206,7 @@ impl<'b> Fields<'b> {
                     span,
                     format!(
                         "`{name}` must be a list of strings, found {}",
-                        type_name(&v)
+                        v.type_name()
                     ),
                 )
                 .hint = Some(format!("write it as {name} = [\"a\", \"b\"]"));
@@ -167,7 +218,8 @@ impl<'b> Fields<'b> {
     pub fn int_list(&mut self, l: &mut Loader, name: &'static str) -> Option<Vec<i64>> {
         let (v, span) = self.value(l, name)?;
         let list = match &v {
-            Value::Array(a) => a.iter().map(|x| x.as_i64()).collect::<Option<Vec<_>>>(),
+            Value::Unknown(_) => return None,
+            Value::List(a) => a.iter().map(|x| x.as_i64()).collect::<Option<Vec<_>>>(),
             _ => None,
         };
         if list.is_none() {
@@ -175,7 +227,7 @@ impl<'b> Fields<'b> {
                 span,
                 format!(
                     "`{name}` must be a list of whole numbers, found {}",
-                    type_name(&v)
+                    v.type_name()
                 ),
             );
         }
@@ -189,8 +241,10 @@ impl<'b> Fields<'b> {
     ) -> Option<BTreeMap<String, String>> {
         let (v, span) = self.value(l, name)?;
         let map = match &v {
-            Value::Object(o) => o
+            Value::Unknown(_) => Some(BTreeMap::new()),
+            Value::Map(o) => o
                 .iter()
+                .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| Some((k.clone(), as_string(v)?)))
                 .collect::<Option<BTreeMap<_, _>>>(),
             _ => None,
@@ -198,7 +252,7 @@ impl<'b> Fields<'b> {
         if map.is_none() {
             l.error(
                 span,
-                format!("`{name}` must be a map of strings, found {}", type_name(&v)),
+                format!("`{name}` must be a map of strings, found {}", v.type_name()),
             )
             .hint = Some(format!("write it as {name} = {{ Key = \"value\" }}"));
         }
@@ -208,20 +262,20 @@ impl<'b> Fields<'b> {
     pub fn duration(&mut self, l: &mut Loader, name: &'static str) -> Option<std::time::Duration> {
         let (v, span) = self.value(l, name)?;
         let text = match &v {
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.clone(),
+            Value::Unknown(_) => return None,
+            Value::Number(_) | Value::String(_) => as_string(&v)?,
             _ => {
                 l.error(
                     span,
                     format!(
                         "`{name}` must be a duration string like \"5m\", found {}",
-                        type_name(&v)
+                        v.type_name()
                     ),
                 );
                 return None;
             }
         };
-        match super::duration::parse(&text) {
+        match crate::duration::parse(&text) {
             Ok(d) => Some(d),
             Err(e) => {
                 l.error(span, format!("`{name}`: {e}"));
@@ -235,10 +289,20 @@ impl<'b> Fields<'b> {
         self.body.get_attribute(name).and_then(|a| a.value.span())
     }
 
-    /// Report unknown attributes and blocks, duplicate attributes, and
-    /// warn about ignored Packer options.
+    /// Report unknown attributes and blocks and duplicate attributes, and
+    /// give one notice per reason for the ignored Packer options present
+    /// (a template full of `ssh_*` settings gets one line, not twenty).
     pub fn finish(self, l: &mut Loader) {
         let mut seen = std::collections::HashSet::new();
+        let mut ignored: Vec<(&'static str, Vec<String>, Option<Range<usize>>)> = Vec::new();
+        let mut note_ignored =
+            |name: &str, why: &'static str, span: Option<Range<usize>>| match ignored
+                .iter_mut()
+                .find(|(w, _, _)| *w == why)
+            {
+                Some((_, names, _)) => names.push(format!("`{name}`")),
+                None => ignored.push((why, vec![format!("`{name}`")], span)),
+            };
         for attr in self.body.attributes() {
             let key = attr.key.as_str();
             if !seen.insert(key.to_owned()) {
@@ -251,11 +315,8 @@ impl<'b> Fields<'b> {
             if self.known.contains(&key) {
                 continue;
             }
-            if let Some((_, why)) = self.ignored.iter().find(|(n, _)| *n == key) {
-                l.warning(
-                    attr.key.span(),
-                    format!("`{key}` is accepted for Packer compatibility and ignored: {why}"),
-                );
+            if let Some(why) = self.ignored_reason(key) {
+                note_ignored(key, why, attr.key.span());
                 continue;
             }
             let all = self
@@ -276,13 +337,8 @@ impl<'b> Fields<'b> {
             if self.known.contains(&name) {
                 continue;
             }
-            if let Some((_, why)) = self.ignored.iter().find(|(n, _)| *n == name) {
-                l.warning(
-                    block.ident.span(),
-                    format!(
-                        "block `{name}` is accepted for Packer compatibility and ignored: {why}"
-                    ),
-                );
+            if let Some(why) = self.ignored_reason(name) {
+                note_ignored(name, why, block.ident.span());
                 continue;
             }
             let all = self.known.iter().copied();
@@ -294,22 +350,36 @@ impl<'b> Fields<'b> {
                 d.hint = Some(format!("did you mean `{s}`?"));
             }
         }
+        for (why, names, span) in ignored {
+            let (list, verb) = match names.len() {
+                1 => (names[0].clone(), "is"),
+                _ => (names.join(", "), "are"),
+            };
+            l.warning(
+                span,
+                format!(
+                    "{list} {verb} accepted for Packer compatibility and ignored in {}: {why}",
+                    self.what
+                ),
+            );
+        }
     }
 }
 
 /// Strings, numbers and bools convert to strings, as HCL's type system does.
+/// A value that is known only at build time reads as [`KNOWN_LATER`], so
+/// that `validate` and `inspect` can go on; checks skip such text.
 pub fn as_string(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+        Value::Unknown(_) => Some(KNOWN_LATER.to_owned()),
+        v => v.to_text(),
     }
 }
 
 pub fn to_string_list(v: &Value) -> Option<Vec<String>> {
     match v {
-        Value::Array(a) => a.iter().map(as_string).collect(),
+        Value::Unknown(_) => Some(Vec::new()),
+        Value::List(a) => a.iter().filter(|x| !x.is_null()).map(as_string).collect(),
         _ => None,
     }
 }

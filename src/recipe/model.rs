@@ -10,15 +10,27 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// A whole recipe file, resolved.
+/// What a string reads as in `validate`/`inspect` when its value comes from
+/// a data source that only `build` runs. Checks on such text are skipped;
+/// `build` never sees it (it runs the data sources first).
+pub const KNOWN_LATER: &str = "(known after data sources run)";
+
+/// A whole recipe (one file or a directory of them), resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipe {
-    /// The recipe file as given on the command line.
+    /// The recipe file or directory as given on the command line.
     pub path: PathBuf,
+    /// The name images are tagged with (`amibake:recipe`): the file name
+    /// without `.pkr.hcl`/`.hcl`, or the directory's name.
+    pub name: String,
     /// Variables with their final values (sensitive ones redacted on output).
     pub variables: BTreeMap<String, VariableValue>,
     pub sources: Vec<Source>,
     pub builds: Vec<Build>,
+    /// Strings derived from sensitive locals and secrets (data sources,
+    /// `aws_secretsmanager()`), for redaction.
+    #[serde(skip)]
+    pub secrets: Vec<String>,
     /// Accepted-but-ignored options and similar notes, for `validate`.
     #[serde(skip)]
     pub warnings: Vec<super::Diagnostic>,
@@ -33,12 +45,15 @@ pub struct VariableValue {
 }
 
 impl Recipe {
-    /// The raw values of `sensitive = true` variables, for redaction.
+    /// The raw values of `sensitive = true` variables and of everything
+    /// derived from secrets, for redaction.
     pub fn sensitive_values(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = self.secrets.clone();
         for v in self.variables.values().filter(|v| v.sensitive) {
             collect_strings(&v.value, &mut out);
         }
+        out.sort();
+        out.dedup();
         out
     }
 
@@ -73,6 +88,9 @@ pub struct Source {
     pub run_tags: BTreeMap<String, String>,
     pub run_volume_tags: BTreeMap<String, String>,
     pub snapshot_tags: BTreeMap<String, String>,
+    /// `false` (Packer's default): `run_tags` are also put on the AMI and
+    /// its snapshots, under the image's own `tags`.
+    pub skip_ami_run_tags: bool,
     pub subnet_id: Option<String>,
     pub vpc_id: Option<String>,
     pub security_group_ids: Vec<String>,

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use hcl::edit::structure::Block;
+use std::ops::Range;
+
+use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
 use regex::Regex;
 use time::format_description::well_known::Rfc3339;
@@ -18,8 +20,6 @@ use super::model::*;
 const DEFAULT_STATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
-static LEGACY_TIMESTAMP: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\{\{\s*timestamp\s*\}\}").unwrap());
 static INSTANCE_TYPE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$").unwrap());
 static SSM_PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
@@ -30,41 +30,40 @@ static SSM_PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
 const IGNORED_SSH: &str =
     "amibake provisions over AWS Systems Manager, so SSH settings have no effect";
 
-pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
-    if block.labels.len() != 2 {
-        l.error(
-            block.ident.span(),
-            "a `source` block needs two labels: the type and a name",
-        )
-        .hint = Some("write it as source \"amazon-ebs\" \"web\" { ... }".into());
-        return None;
-    }
-    let kind = block.labels[0].as_str();
-    let name = block.labels[1].as_str().to_owned();
-    if kind != "amazon-ebs" {
-        l.error(
-            block.labels[0].span(),
-            format!("unsupported source type `{kind}`"),
-        )
-        .hint = Some("amibake builds EBS-backed AMIs: use source \"amazon-ebs\" \"NAME\"".into());
-        return None;
-    }
-    let mut f = Fields::of_block(block, format!("source \"amazon-ebs\" \"{name}\""));
+/// Read one `amazon-ebs` source named `name` from `body` (a top-level
+/// source block's body, or one merged with a build-level `source` block).
+pub(crate) fn read(
+    l: &mut Loader,
+    name: String,
+    body: &Body,
+    span: Option<Range<usize>>,
+) -> Option<Source> {
+    let mut f = Fields::new(body, format!("source \"amazon-ebs\" \"{name}\""), span);
     let mark = l.mark();
 
-    let region = f.required_string(
-        l,
-        "region",
-        "add region = \"us-east-1\" (or use a variable)",
-    );
+    // Packer takes the region from the environment when the template has
+    // none; so does amibake (then also from --region).
+    let region = if f.is_set(l, "region") {
+        f.string(l, "region")
+    } else if let Some(r) = l.default_region.clone() {
+        Some(r)
+    } else {
+        f.required_string(
+            l,
+            "region",
+            "add region = \"us-east-1\" (or use a variable), or give --region / AWS_REGION",
+        )
+    };
     if let Some(r) = &region {
-        if let Err(msg) = crate::aws::check_region(r) {
-            l.error(f.value_span("region"), msg);
+        if !is_later(r) {
+            if let Err(msg) = crate::aws::check_region(r) {
+                l.error(f.value_span("region"), msg);
+            }
         }
     }
     let instance_type = f.required_string(l, "instance_type", "add instance_type = \"t3.micro\"");
     if let Some(t) = &instance_type {
-        if !is_instance_type(t) {
+        if !is_later(t) && !is_instance_type(t) {
             l.error(
                 f.value_span("instance_type"),
                 format!("`{t}` is not an EC2 instance type"),
@@ -83,10 +82,10 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
             "ami_name",
             "add ami_name = \"myapp-${formatdate(\"YYYYMMDDhhmmss\", timestamp())}\"",
         )
-        .map(|n| render_legacy(l, &f, n))
+        .and_then(|n| render_now(l, &f, "ami_name", n))
     };
     if let Some(n) = &ami_name {
-        if !skip_create_ami || !n.is_empty() {
+        if !is_later(n) && (!skip_create_ami || !n.is_empty()) {
             if let Err(msg) = check_ami_name(n) {
                 l.error(f.value_span("ami_name"), msg).hint =
                     Some("AMI names are 3-128 characters of letters, digits, spaces and ( ) [ ] . / - ' @ _".into());
@@ -95,11 +94,19 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
     }
     let ami_description = f
         .string(l, "ami_description")
-        .map(|d| render_legacy(l, &f, d));
-    let tags = f.string_map(l, "tags").unwrap_or_default();
-    let run_tags = f.string_map(l, "run_tags").unwrap_or_default();
-    let run_volume_tags = f.string_map(l, "run_volume_tags").unwrap_or_default();
-    let snapshot_tags = f.string_map(l, "snapshot_tags").unwrap_or_default();
+        .and_then(|d| check_at_build(l, f.value_span("ami_description"), d));
+    let tags = read_tags(l, &mut f, "tags", "tag");
+    let run_tags = read_tags(l, &mut f, "run_tags", "run_tag");
+    let run_volume_tags = read_tags(l, &mut f, "run_volume_tags", "run_volume_tag");
+    let snapshot_tags = read_tags(l, &mut f, "snapshot_tags", "snapshot_tag");
+    let skip_ami_run_tags = f.bool(l, "skip_ami_run_tags").unwrap_or(false);
+    match f.string(l, "ami_virtualization_type").as_deref() {
+        None | Some("hvm") => {}
+        Some(other) => {
+            l.error(f.value_span("ami_virtualization_type"), format!("ami_virtualization_type `{other}` is not supported"))
+                .hint = Some("amibake builds HVM images only (paravirtual instances are retired); use \"hvm\" or remove it".into());
+        }
+    }
     let subnet_id = f.string(l, "subnet_id");
     let vpc_id = f.string(l, "vpc_id");
     let mut security_group_ids = f.string_list(l, "security_group_ids").unwrap_or_default();
@@ -252,29 +259,35 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
     let (state_timeout, max_poll_interval) = read_polling(l, &mut f);
     let retention = read_retention(l, &mut f);
 
+    f.ignore_prefix("ssh_", IGNORED_SSH);
+    f.ignore_prefix("winrm_", IGNORED_SSH);
+    f.ignore_prefix("temporary_key_pair_", IGNORED_SSH);
+    f.ignore_prefix(
+        "temporary_security_group_source_",
+        "amibake's temporary security group has no inbound rule at all",
+    );
     f.ignore(
         &[
-            "ssh_username",
-            "ssh_timeout",
-            "ssh_port",
-            "ssh_agent_auth",
-            "ssh_private_key_file",
-            "ssh_keypair_name",
-            "ssh_clear_authorized_keys",
-            "temporary_key_pair_type",
-            "temporary_key_pair_bits",
-            "temporary_key_pair_name",
-            "session_manager_port",
+            "pause_before_connecting",
             "pause_before_ssm",
+            "session_manager_port",
+            "windows_password_timeout",
+            "ami_virtualization_type",
         ],
         IGNORED_SSH,
     );
     f.ignore(
         &[
+            "skip_region_validation",
+            "skip_metadata_api_check",
+            "skip_profile_validation",
+        ],
+        "amibake validates regions and credentials itself before launching",
+    );
+    f.ignore(
+        &[
             "ena_support",
             "sriov_support",
-            "skip_region_validation",
-            "skip_profile_validation",
             "shutdown_behavior",
             "disable_stop_instance",
         ],
@@ -288,7 +301,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
     }
     Some(Source {
         name,
-        kind: kind.to_owned(),
+        kind: "amazon-ebs".to_owned(),
         region: region?,
         instance_type: instance_type?,
         source_ami: source_ami?,
@@ -298,6 +311,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block) -> Option<Source> {
         run_tags,
         run_volume_tags,
         snapshot_tags,
+        skip_ami_run_tags,
         subnet_id,
         vpc_id,
         security_group_ids,
@@ -345,6 +359,7 @@ fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
             .hint = Some("keep one: a fixed ID, a resolve:ssm: parameter, or a filter".into());
             None
         }
+        (Some(s), None) if is_later(&s) => Some(SourceAmi::Id { id: s }),
         (Some(s), None) => {
             let span = f.value_span("source_ami");
             if let Some(param) = s.strip_prefix("resolve:ssm:") {
@@ -372,7 +387,8 @@ fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
             let mut filters = BTreeMap::new();
             if let Some((v, span)) = ff.value(l, "filters") {
                 match &v {
-                    hcl::Value::Object(o) => {
+                    super::lang::Value::Unknown(_) => {}
+                    super::lang::Value::Map(o) => {
                         for (k, v) in o {
                             let values = super::fields::as_string(v)
                                 .map(|s| vec![s])
@@ -395,10 +411,7 @@ fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
                     other => {
                         l.error(
                             span,
-                            format!(
-                                "`filters` must be a map, found {}",
-                                super::loader::type_name(other)
-                            ),
+                            format!("`filters` must be a map, found {}", other.type_name()),
                         );
                     }
                 }
@@ -523,6 +536,10 @@ fn read_communicator(l: &mut Loader, f: &mut Fields<'_>) {
             l.error(f.value_span("communicator"), "communicator = \"ssh\" without ssh_interface = \"session_manager\" needs a plain SSH connection, which amibake does not make")
                 .hint = Some("add ssh_interface = \"session_manager\" (amibake then uses AWS Systems Manager) or remove communicator".into());
         }
+        Some("winrm") => {
+            l.error(f.value_span("communicator"), "communicator = \"winrm\": Windows images are not supported yet")
+                .hint = Some("amibake builds Linux images over AWS Systems Manager; build Windows images with Packer for now".into());
+        }
         Some(other) => {
             l.error(f.value_span("communicator"), format!("communicator `{other}` is not supported"))
                 .hint = Some("amibake provisions only over AWS Systems Manager (Linux instances with the SSM agent); remove communicator".into());
@@ -575,22 +592,79 @@ fn read_retention(l: &mut Loader, f: &mut Fields<'_>) -> Option<Retention> {
     })
 }
 
-/// Packer's legacy `{{timestamp}}` (Unix seconds) inside names; any other
-/// legacy `{{...}}` function is reported, because AWS would refuse the braces.
-fn render_legacy(l: &mut Loader, f: &Fields<'_>, text: String) -> String {
-    let out = LEGACY_TIMESTAMP
-        .replace_all(
-            &text,
-            super::functions::build_time().unix_timestamp().to_string(),
-        )
-        .into_owned();
-    if let Some(start) = out.find("{{") {
-        let end = out[start..]
-            .find("}}")
-            .map(|e| start + e + 2)
-            .unwrap_or(out.len());
-        l.error(f.value_span("ami_name"), format!("legacy template `{}` is not supported", &out[start..end]))
-            .hint = Some("only {{timestamp}} is kept from Packer's legacy templates; use HCL functions like formatdate(\"YYYYMMDD\", timestamp())".into());
+/// Whether text stands for a data source's value not fetched yet.
+fn is_later(s: &str) -> bool {
+    s.contains(KNOWN_LATER)
+}
+
+/// A field Packer renders before the build (`ami_name`): legacy `{{ }}`
+/// actions are rendered now; ones that need the build are refused.
+fn render_now(l: &mut Loader, f: &Fields<'_>, name: &str, text: String) -> Option<String> {
+    let span = f.value_span(name);
+    match super::render::legacy::parse(&text) {
+        Err(e) => {
+            l.error(span, format!("`{name}`: {}", e.message));
+            None
+        }
+        Ok(t) if t.is_literal() => Some(text),
+        Ok(t) if t.needs_build() => {
+            l.error(span, format!("`{name}` uses a value known only during the build"))
+                .hint = Some(format!("Packer renders `{name}` before the build starts; use build values in tags or ami_description"));
+            None
+        }
+        Ok(t) => match t.render(&l.legacy_context()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                l.error(span, format!("`{name}`: {e}"));
+                None
+            }
+        },
+    }
+}
+
+/// A field rendered during the build (descriptions and tags): checked now,
+/// kept as written.
+pub(crate) fn check_at_build(
+    l: &mut Loader,
+    span: Option<Range<usize>>,
+    text: String,
+) -> Option<String> {
+    match super::render::legacy::parse(&text) {
+        Ok(_) => Some(text),
+        Err(e) => {
+            l.error(span, e.message);
+            None
+        }
+    }
+}
+
+/// A tag map (`tags = {...}`) plus its singular block form
+/// (`tag { key = "...", value = "..." }`), every value checked as a
+/// build-time template.
+fn read_tags(
+    l: &mut Loader,
+    f: &mut Fields<'_>,
+    map: &'static str,
+    block: &'static str,
+) -> BTreeMap<String, String> {
+    let span = f.value_span(map);
+    let mut out = BTreeMap::new();
+    for (k, v) in f.string_map(l, map).unwrap_or_default() {
+        if let Some(v) = check_at_build(l, span.clone(), v) {
+            out.insert(k, v);
+        }
+    }
+    for b in f.blocks(block) {
+        let mut bf = Fields::of_block(b, block);
+        let key = bf.required_string(l, "key", "add key = \"Name\"");
+        let value = bf.required_string(l, "value", "add value = \"...\"");
+        let vspan = bf.value_span("value");
+        bf.finish(l);
+        if let (Some(k), Some(v)) = (key, value) {
+            if let Some(v) = check_at_build(l, vspan, v) {
+                out.insert(k, v);
+            }
+        }
     }
     out
 }

@@ -3,10 +3,10 @@
 //!
 //! Precedence, lowest to highest (Packer's order, with amibake's own
 //! environment prefix above Packer's):
-//! 1. `default` in the `variable` block
+//! 1. `default` in the `variable` block (or a legacy `variables { }` block)
 //! 2. `PKR_VAR_name` in the environment
 //! 3. `AMIBAKE_VAR_name` in the environment
-//! 4. `*.auto.pkrvars.hcl` / `*.auto.pkrvars.json` beside the recipe (name order)
+//! 4. `*.auto.pkrvars.hcl` / `*.auto.pkrvars.json` beside the template (name order)
 //! 5. `--var-file FILE`, in the order given
 //! 6. `--var name=value`, in the order given
 
@@ -14,141 +14,66 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Block, Body};
 use hcl::edit::Span;
-use hcl::Value;
 
+use super::diag::{suggest, Diagnostic, Severity};
 use super::fields::Fields;
-use super::loader::{suggest, type_name, Loader};
+use super::lang::{Evaluator, Scope, Type, Value};
+use super::loader::{collect_strings, Loader};
 use super::model::VariableValue;
 use super::Inputs;
 
-/// One `variable` block.
+/// One declared variable.
 pub(crate) struct Declared<'b> {
     pub name: String,
-    pub ty: VarType,
+    pub ty: Type,
     pub sensitive: bool,
+    pub nullable: bool,
     pub default: Option<Value>,
     pub span: Option<Range<usize>>,
     pub validations: Vec<&'b Block>,
 }
 
-/// The declared type; values from the command line are converted to it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum VarType {
-    Any,
-    String,
-    Number,
-    Bool,
-    List(Box<VarType>),
-    Map(Box<VarType>),
-}
-
-impl VarType {
-    fn parse(text: &str) -> Option<VarType> {
-        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        Some(match t.as_str() {
-            "any" => VarType::Any,
-            "string" => VarType::String,
-            "number" => VarType::Number,
-            "bool" => VarType::Bool,
-            _ => {
-                let (outer, inner) = t.strip_suffix(')')?.split_once('(')?;
-                let inner = Box::new(VarType::parse(inner)?);
-                match outer {
-                    "list" | "set" | "tuple" => VarType::List(inner),
-                    "map" | "object" => VarType::Map(inner),
-                    _ => return None,
-                }
-            }
-        })
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            VarType::Any => "any".into(),
-            VarType::String => "string".into(),
-            VarType::Number => "number".into(),
-            VarType::Bool => "bool".into(),
-            VarType::List(t) => format!("list({})", t.describe()),
-            VarType::Map(t) => format!("map({})", t.describe()),
-        }
-    }
-
-    /// Convert a value to this type as HCL does (numbers and bools to
-    /// strings, numeric strings to numbers), or say why not.
-    fn convert(&self, v: Value) -> Result<Value, String> {
-        let mismatch = |v: &Value| format!("expected {}, found {}", self.describe(), type_name(v));
-        match (self, v) {
-            (VarType::Any, v) => Ok(v),
-            (_, Value::Null) => Ok(Value::Null),
-            (VarType::String, v) => super::fields::as_string(&v)
-                .map(Value::String)
-                .ok_or_else(|| mismatch(&v)),
-            (VarType::Number, Value::Number(n)) => Ok(Value::Number(n)),
-            (VarType::Number, Value::String(s)) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .and_then(hcl::Number::from_f64)
-                .map(Value::Number)
-                .ok_or_else(|| mismatch(&Value::String(s))),
-            (VarType::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
-            (VarType::Bool, Value::String(s)) if s == "true" || s == "false" => {
-                Ok(Value::Bool(s == "true"))
-            }
-            (VarType::List(t), Value::Array(a)) => a
-                .into_iter()
-                .map(|x| t.convert(x))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
-            (VarType::Map(t), Value::Object(o)) => o
-                .into_iter()
-                .map(|(k, x)| t.convert(x).map(|x| (k, x)))
-                .collect::<Result<hcl::Map<_, _>, _>>()
-                .map(Value::Object),
-            (_, v) => Err(mismatch(&v)),
-        }
-    }
-}
-
-/// Read every `variable` block of the body.
+/// Read every `variable` block and every attribute of `variables { }`.
 pub(crate) fn declare<'b>(l: &mut Loader, body: &'b Body) -> Vec<Declared<'b>> {
     let mut out: Vec<Declared<'b>> = Vec::new();
-    let mut default_ctx = hcl::eval::Context::new();
-    super::functions::declare(&mut default_ctx, true);
+    // Defaults may call env() (as Packer allows) but reference nothing.
+    let empty = Scope::default();
+    let mut default_fns = l.fns.clone();
+    default_fns.allow_env = true;
+    let mut push = |l: &mut Loader, d: Declared<'b>| {
+        if out.iter().any(|x| x.name == d.name) {
+            l.error(
+                d.span.clone(),
+                format!("variable `{}` is declared more than once", d.name),
+            )
+            .hint = Some("every variable is declared once, in one file".into());
+        } else {
+            out.push(d);
+        }
+    };
     for block in body.get_blocks("variable") {
         let Some(name) = single_label(l, block, "variable", "variable \"region\" { ... }") else {
             continue;
         };
-        if out.iter().any(|d| d.name == name) {
-            l.error(
-                block.ident.span(),
-                format!("variable `{name}` is declared more than once"),
-            );
-            continue;
-        }
         let mut f = Fields::of_block(block, format!("variable \"{name}\""));
         let ty = match f.attr("type") {
-            None => VarType::Any,
+            None => Type::Any,
             Some(attr) => {
-                let text = attr.value.to_string();
-                VarType::parse(&text).unwrap_or_else(|| {
-                    l.error(
-                        attr.value.span(),
-                        format!("unknown type `{}` for variable `{name}`", text.trim()),
-                    )
-                    .hint = Some("use string, number, bool, list(string) or map(string)".into());
-                    VarType::Any
-                })
+                let mut ev = Evaluator::new(&empty, &default_fns);
+                match super::lang::types::parse_type(&attr.value, &mut ev) {
+                    Ok(t) => t,
+                    Err(msg) => {
+                        l.error(attr.value.span(), format!("variable `{name}`: {msg}"));
+                        Type::Any
+                    }
+                }
             }
         };
-        // Defaults may call env() (as Packer allows) but reference nothing.
         let default = f.attr("default").and_then(|attr| {
-            let saved = std::mem::replace(&mut l.ctx, default_ctx.clone());
-            let v = l.eval(&attr.value);
-            l.ctx = saved;
-            let v = v?;
+            let v = eval_alone(l, &attr.value, &empty, &default_fns)?;
             match ty.convert(v) {
                 Ok(v) => Some(v),
                 Err(e) => {
@@ -161,20 +86,68 @@ pub(crate) fn declare<'b>(l: &mut Loader, body: &'b Body) -> Vec<Declared<'b>> {
             }
         });
         let sensitive = f.bool(l, "sensitive").unwrap_or(false);
+        let nullable = f.bool(l, "nullable").unwrap_or(true);
         let _ = f.string(l, "description");
-        let _ = f.attr("nullable");
         let validations = f.blocks("validation");
         f.finish(l);
-        out.push(Declared {
-            name,
-            ty,
-            sensitive,
-            default,
-            span: block.ident.span(),
-            validations,
-        });
+        push(
+            l,
+            Declared {
+                name,
+                ty,
+                sensitive,
+                nullable,
+                default,
+                span: block.ident.span(),
+                validations,
+            },
+        );
+    }
+    // Packer's older form: variables { name = default, ... }.
+    for block in body.get_blocks("variables") {
+        for attr in block.body.attributes() {
+            let default = eval_alone(l, &attr.value, &empty, &default_fns);
+            push(
+                l,
+                Declared {
+                    name: attr.key.as_str().to_owned(),
+                    ty: Type::Any,
+                    sensitive: false,
+                    nullable: true,
+                    default,
+                    span: attr.key.span(),
+                    validations: Vec::new(),
+                },
+            );
+        }
+        for inner in block.body.blocks() {
+            l.error(inner.ident.span(), "a `variables` block holds attributes only")
+                .hint = Some("declare a variable with options as variable \"NAME\" { type = ..., default = ... }".into());
+        }
     }
     out
+}
+
+/// Evaluate with a scope of its own (defaults and var files see no
+/// variables), reporting errors through the loader.
+fn eval_alone(
+    l: &mut Loader,
+    expr: &Expression,
+    scope: &Scope,
+    fns: &super::lang::FnCtx,
+) -> Option<Value> {
+    let mut ev = Evaluator::new(scope, fns);
+    match ev.eval(expr) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let span = e.span.clone().or_else(|| expr.span());
+            let d = l.error(span, e.message);
+            d.hint = e.hint.or_else(|| {
+                Some("variable defaults cannot refer to other variables or locals".into())
+            });
+            None
+        }
+    }
 }
 
 /// A block's single label, or an error showing the expected form.
@@ -195,13 +168,21 @@ pub(crate) fn single_label(
     Some(block.labels[0].as_str().to_owned())
 }
 
-/// Assign every declared variable its final value, then run validations.
+enum Raw {
+    Value(Value),
+    /// From the command line or environment: a string for string variables,
+    /// an HCL expression (`["a","b"]`, `3`, `true`) for the others.
+    Text(String),
+}
+
+/// Assign every declared variable its final value, declare `var` in the
+/// scope, then run validations.
 pub(crate) fn resolve(
     l: &mut Loader,
     declared: &[Declared<'_>],
     inputs: &Inputs,
+    auto_var_files: &[PathBuf],
 ) -> BTreeMap<String, VariableValue> {
-    // (name → (value or raw string, origin, where to report a bad value))
     let mut chosen: BTreeMap<String, (Raw, String)> = BTreeMap::new();
     for d in declared {
         if let Some(v) = &d.default {
@@ -218,10 +199,8 @@ pub(crate) fn resolve(
             }
         }
     }
-    let mut files: Vec<PathBuf> = auto_var_files(&l.dir);
-    files.extend(inputs.var_files.iter().cloned());
-    for file in files {
-        read_var_file(l, &file, declared, &mut chosen);
+    for file in auto_var_files.iter().chain(&inputs.var_files) {
+        read_var_file(l, file, declared, &mut chosen);
     }
     for (name, value) in &inputs.vars {
         if !declared.iter().any(|d| &d.name == name) {
@@ -239,7 +218,7 @@ pub(crate) fn resolve(
         chosen.insert(name.clone(), (Raw::Text(value.clone()), "--var".into()));
     }
 
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<String, (Value, String, bool)> = BTreeMap::new();
     for d in declared {
         let Some((raw, origin)) = chosen.remove(&d.name) else {
             l.error(d.span.clone(), format!("variable `{}` is not set", d.name))
@@ -251,9 +230,18 @@ pub(crate) fn resolve(
         };
         let value = match raw {
             Raw::Value(v) => d.ty.convert(v),
-            Raw::Text(t) => text_value(&d.ty, &t),
+            Raw::Text(t) => text_value(l, &d.ty, &t),
         };
         match value {
+            Ok(Value::Null) if !d.nullable => {
+                l.error(
+                    d.span.clone(),
+                    format!(
+                        "variable `{}` from {origin} is null, but it is declared nullable = false",
+                        d.name
+                    ),
+                );
+            }
             Ok(v) => {
                 out.insert(d.name.clone(), (v, origin, d.sensitive));
             }
@@ -266,26 +254,30 @@ pub(crate) fn resolve(
         }
     }
 
-    let var_object: hcl::Map<String, Value> = out
+    let vars: BTreeMap<String, Value> = out
         .iter()
         .map(|(k, (v, _, _))| (k.clone(), v.clone()))
         .collect();
-    l.ctx.declare_var("var", Value::Object(var_object));
-    for d in declared {
-        if !out.contains_key(&d.name) {
-            continue;
+    l.scope.set("var", Value::Map(vars));
+    for (k, (v, _, sensitive)) in &out {
+        if *sensitive {
+            l.scope.sensitive.insert(format!("var.{k}"));
+            collect_strings(v, &mut l.secrets);
         }
-        for block in &d.validations {
-            validate(l, &d.name, block);
+    }
+    for d in declared {
+        if out.contains_key(&d.name) {
+            for block in &d.validations {
+                validate(l, &d.name, block);
+            }
         }
     }
     out.into_iter()
         .map(|(k, (v, origin, sensitive))| {
-            let value = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
             (
                 k,
                 VariableValue {
-                    value,
+                    value: v.to_json(),
                     sensitive,
                     origin,
                 },
@@ -294,46 +286,30 @@ pub(crate) fn resolve(
         .collect()
 }
 
-enum Raw {
-    Value(Value),
-    /// From the command line or environment: a string for string variables,
-    /// an HCL expression (`["a","b"]`, `3`, `true`) for the others.
-    Text(String),
-}
-
-fn text_value(ty: &VarType, text: &str) -> Result<Value, String> {
-    if matches!(ty, VarType::String) {
+fn text_value(l: &Loader, ty: &Type, text: &str) -> Result<Value, String> {
+    if matches!(ty, Type::String) {
         return Ok(Value::String(text.to_owned()));
     }
-    let expr: hcl::Expression = match text.parse() {
+    let expr = match hcl::edit::parser::parse_expr(text) {
         Ok(e) => e,
         // Unquoted words for `any` variables are strings, as in Packer.
-        Err(_) if matches!(ty, VarType::Any) => return Ok(Value::String(text.to_owned())),
+        Err(_) if matches!(ty, Type::Any) => return Ok(Value::String(text.to_owned())),
         Err(e) => {
             return Err(format!(
-                "`{text}` is not a valid {} value: {e}",
-                ty.describe()
+                "`{text}` is not a valid {ty} value: {}",
+                e.message().lines().next().unwrap_or("")
             ))
         }
     };
-    let v = hcl::eval::Evaluate::evaluate(&expr, &hcl::eval::Context::new())
-        .map_err(|e| e.to_string())?;
+    // A bare word for `any` is a string too (it would read as a reference).
+    if matches!(ty, Type::Any) && matches!(expr, Expression::Variable(_)) {
+        return Ok(Value::String(text.to_owned()));
+    }
+    let scope = Scope::default();
+    let v = Evaluator::new(&scope, &l.fns)
+        .eval(&expr)
+        .map_err(|e| e.message)?;
     ty.convert(v)
-}
-
-fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    n.ends_with(".auto.pkrvars.hcl") || n.ends_with(".auto.pkrvars.json")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 fn read_var_file(
@@ -346,7 +322,7 @@ fn read_var_file(
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
-            l.diags.push(super::Diagnostic::error(
+            l.diags.push(Diagnostic::error(
                 file,
                 1,
                 1,
@@ -355,14 +331,14 @@ fn read_var_file(
             return;
         }
     };
-    let pairs: Vec<(String, Value)> = if file.extension().is_some_and(|e| e == "json") {
+    let pairs: Vec<(String, Value, usize)> = if file.extension().is_some_and(|e| e == "json") {
         match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text) {
             Ok(m) => m
                 .into_iter()
-                .map(|(k, v)| (k, hcl::to_value(v).unwrap_or(Value::Null)))
+                .map(|(k, v)| (k, Value::from_json(&v), 1))
                 .collect(),
             Err(e) => {
-                l.diags.push(super::Diagnostic::error(
+                l.diags.push(Diagnostic::error(
                     file,
                     e.line(),
                     e.column(),
@@ -372,43 +348,62 @@ fn read_var_file(
             }
         }
     } else {
-        let mut sub = Loader::new(file, &text);
         let body = match hcl::edit::parser::parse_body(&text) {
             Ok(b) => b,
             Err(e) => {
                 let loc = e.location();
-                l.diags.push(super::Diagnostic::error(
+                l.diags.push(Diagnostic::error(
                     file,
                     loc.line(),
                     loc.column(),
-                    format!("syntax error: {}", e.message()),
+                    format!("syntax error: {}", e.message().lines().next().unwrap_or("")),
                 ));
                 return;
             }
         };
-        super::functions::declare(&mut sub.ctx, false);
+        let line_of = |off: usize| text[..off.min(text.len())].matches('\n').count() + 1;
+        let scope = Scope::default();
         let mut pairs = Vec::new();
         for attr in body.attributes() {
-            if let Some(v) = sub.eval(&attr.value) {
-                pairs.push((attr.key.as_str().to_owned(), v));
+            let line = attr.key.span().map(|s| line_of(s.start)).unwrap_or(1);
+            match Evaluator::new(&scope, &l.fns).eval(&attr.value) {
+                Ok(v) => pairs.push((attr.key.as_str().to_owned(), v, line)),
+                Err(e) => {
+                    let line = e.span.map(|s| line_of(s.start)).unwrap_or(line);
+                    l.diags.push(Diagnostic::error(file, line, 1, e.message));
+                }
             }
         }
-        l.diags.append(&mut sub.diags);
+        for b in body.blocks() {
+            let line = b.ident.span().map(|s| line_of(s.start)).unwrap_or(1);
+            l.diags.push(
+                Diagnostic::error(
+                    file,
+                    line,
+                    1,
+                    format!(
+                        "variable files hold `name = value` lines only, found a `{}` block",
+                        b.ident.as_str()
+                    ),
+                )
+                .with_hint("blocks belong in *.pkr.hcl template files"),
+            );
+        }
         pairs
     };
-    for (name, value) in pairs {
+    for (name, value, line) in pairs {
         if declared.iter().any(|d| d.name == name) {
             chosen.insert(name, (Raw::Value(value), origin.clone()));
         } else {
             // Packer warns here rather than failing: a shared var file may
-            // serve several recipes.
-            let mut d = super::Diagnostic::error(
+            // serve several templates.
+            let mut d = Diagnostic::error(
                 file,
-                1,
+                line,
                 1,
                 format!("variable file sets `{name}`, which the recipe does not declare; ignored"),
             );
-            d.severity = super::diag::Severity::Warning;
+            d.severity = Severity::Warning;
             l.diags.push(d);
         }
     }
@@ -425,7 +420,7 @@ fn validate(l: &mut Loader, name: &str, block: &Block) {
         .unwrap_or_else(|| format!("invalid value for variable `{name}`"));
     f.finish(l);
     match l.eval(&cond.value) {
-        Some(Value::Bool(true)) => {}
+        Some(Value::Bool(true)) | Some(Value::Unknown(_)) | None => {}
         Some(Value::Bool(false)) => {
             l.error(
                 cond.value.span(),
@@ -437,10 +432,9 @@ fn validate(l: &mut Loader, name: &str, block: &Block) {
                 cond.value.span(),
                 format!(
                     "validation condition must be true or false, found {}",
-                    type_name(&other)
+                    other.type_name()
                 ),
             );
         }
-        None => {}
     }
 }

@@ -92,7 +92,7 @@ malformed! {
     ami_name_too_long:
         GOOD_SOURCE.replace("\"web-image\"", &format!("\"{}\"", "a".repeat(129))) + BUILD => (5, 19, "129 characters long");
     legacy_template_unsupported:
-        GOOD_SOURCE.replace("\"web-image\"", "\"web-{{isotime}}\"") + BUILD => (5, 19, "legacy template `{{isotime}}` is not supported");
+        GOOD_SOURCE.replace("\"web-image\"", "\"web-{{user `x`}}\"") + BUILD => (5, 19, "`user` reads JSON template user variables; in an HCL recipe write ${var.x} instead");
     duplicate_source_names:
         format!("{GOOD_SOURCE}{GOOD_SOURCE}{BUILD}") => (7, 21, "source `web` is declared more than once");
     build_names_unknown_source:
@@ -110,7 +110,7 @@ malformed! {
         "variable \"size\" {\n  type = string\n  default = \"huge\"\n  validation {\n    condition = contains([\"small\", \"large\"], var.size)\n    error_message = \"size must be small or large\"\n  }\n}\n".to_owned() + GOOD_SOURCE + BUILD
         => (5, 17, "invalid value for variable `size`: size must be small or large");
     variable_default_wrong_type:
-        "variable \"count\" {\n  type = number\n  default = \"many\"\n}\n".to_owned() + GOOD_SOURCE + BUILD => (3, 13, "expected number, found a string");
+        "variable \"count\" {\n  type = number\n  default = \"many\"\n}\n".to_owned() + GOOD_SOURCE + BUILD => (3, 13, "a number is required, found the string \"many\"");
     unknown_variable_type:
         "variable \"x\" {\n  type = strin\n  default = \"a\"\n}\n".to_owned() + GOOD_SOURCE + BUILD => (2, 10, "unknown type `strin`");
     resolve_ssm_not_a_path:
@@ -133,13 +133,13 @@ malformed! {
     relative_file_destination:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"file\" {\n    content = \"x\"\n    destination = \"app.conf\"\n  }\n}\n") => (12, 19, "must be an absolute path");
     unsupported_provisioner:
-        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"ansible\" {\n  }\n}\n") => (10, 15, "unsupported provisioner type `ansible`");
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"ansible\" {\n  }\n}\n") => (10, 15, "provisioner 1 (`ansible`) is not supported yet");
     timeout_out_of_ssm_range:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    timeout = \"72h\"\n  }\n}\n") => (12, 15, "outside 5s..48h", hint = "silently uses 1 hour");
     bad_duration:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    pause_before = \"5 minutes\"\n  }\n}\n") => (12, 20, "is not a duration");
     winrm_communicator_refused:
-        GOOD_SOURCE.replace("  ami_name", "  communicator = \"winrm\"\n  ami_name") + BUILD => (5, 18, "communicator `winrm` is not supported", hint = "AWS Systems Manager");
+        GOOD_SOURCE.replace("  ami_name", "  communicator = \"winrm\"\n  ami_name") + BUILD => (5, 18, "Windows images are not supported yet", hint = "AWS Systems Manager");
     ssh_without_session_manager_refused:
         GOOD_SOURCE.replace("  ami_name", "  communicator = \"ssh\"\n  ami_name") + BUILD => (5, 18, "needs a plain SSH connection", hint = "ssh_interface = \"session_manager\"");
     public_ip_ssh_interface_refused:
@@ -153,13 +153,13 @@ malformed! {
     deprecate_at_in_the_past:
         GOOD_SOURCE.replace("  ami_name", "  deprecate_at = \"2001-01-01T00:00:00Z\"\n  ami_name") + BUILD => (5, 18, "is in the past");
     undefined_function:
-        GOOD_SOURCE.replace("\"web-image\"", "\"web-${nowtime()}\"") + BUILD => (5, 19, "undefined function `nowtime`", hint = "formatdate");
+        GOOD_SOURCE.replace("\"web-image\"", "\"web-${nowtime()}\"") + BUILD => (5, 26, "undefined function `nowtime`", hint = "formatdate");
     duplicate_attribute:
         GOOD_SOURCE.replace("  ami_name", "  region = \"us-east-2\"\n  ami_name") + BUILD => (5, 3, "redefined attribute");
     unknown_post_processor:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  post-processor \"docker-push\" {\n  }\n}\n") => (10, 18, "unsupported post-processor `docker-push`");
     unsupported_source_type:
-        "source \"docker\" \"web\" {\n}\n".to_owned() + BUILD => (1, 8, "unsupported source type `docker`");
+        "source \"docker\" \"web\" {\n}\n".to_owned() + &BUILD.replace("amazon-ebs", "docker") => (4, 13, "source `docker.web` uses a builder amibake does not have", hint = "--except");
     environment_vars_not_pairs:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    environment_vars = [\"NOEQUALS\"]\n  }\n}\n") => (12, 24, "is not NAME=VALUE");
     ssm_parameter_post_processor_bad_name:

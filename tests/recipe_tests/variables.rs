@@ -165,7 +165,10 @@ fn env_function_only_in_variable_defaults() {
     let d = r.load(&inputs).unwrap_err();
     assert_eq!(d.len(), 1, "{d}");
     assert!(
-        d.0[0].message.contains("undefined function `env`") && d.0[0].line == 9,
+        d.0[0]
+            .message
+            .contains("env(): can only be used in variable defaults")
+            && d.0[0].line == 9,
         "{d}"
     );
 
