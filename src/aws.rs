@@ -97,6 +97,9 @@ impl Aws {
     pub fn sts(&self, region: &str) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config(region))
     }
+    pub fn secretsmanager(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.config(region))
+    }
     pub fn cloudformation(&self, region: &str) -> aws_sdk_cloudformation::Client {
         aws_sdk_cloudformation::Client::new(&self.config(region))
     }

@@ -9,6 +9,7 @@
 //! find it; resources are also tagged `amibake:build-id` so that
 //! `amibake cleanup` finds what a killed process left.
 
+pub mod data;
 pub mod fingerprint;
 pub mod leftovers;
 pub mod manifest;
@@ -187,8 +188,9 @@ fn abort_hint(state: &BuildState, remains: &[serde_json::Value]) -> String {
     s
 }
 
-/// Which sources of a recipe to build (`--only` / `--except`, by source
-/// name or `amazon-ebs.NAME`, as Packer).
+/// Which sources of a recipe to build (`--only` / `--except`). As in
+/// Packer, a pattern names a source as `NAME`, `amazon-ebs.NAME` or
+/// `BUILD.amazon-ebs.NAME`, and may be a glob (`-only='*.web'`).
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub only: Vec<String>,
@@ -196,12 +198,23 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn matches(s: &str, name: &str) -> bool {
-        s == name || s == format!("amazon-ebs.{name}") || s == format!("source.amazon-ebs.{name}")
+    fn matches(pattern: &str, build: Option<&str>, name: &str) -> bool {
+        let mut names = vec![
+            name.to_owned(),
+            format!("amazon-ebs.{name}"),
+            format!("source.amazon-ebs.{name}"),
+        ];
+        if let Some(b) = build {
+            names.push(format!("{b}.amazon-ebs.{name}"));
+        }
+        let glob = glob::Pattern::new(pattern).ok();
+        names
+            .iter()
+            .any(|n| n == pattern || glob.as_ref().is_some_and(|g| g.matches(n)))
     }
-    pub fn wants(&self, name: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| Self::matches(o, name)))
-            && !self.except.iter().any(|e| Self::matches(e, name))
+    pub fn wants(&self, build: Option<&str>, name: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|o| Self::matches(o, build, name)))
+            && !self.except.iter().any(|e| Self::matches(e, build, name))
     }
 }
 
@@ -225,7 +238,7 @@ pub async fn run(
     let mut states = Vec::new();
     for build in &recipe.builds {
         for name in &build.sources {
-            if !selection.wants(name) {
+            if !selection.wants(build.name.as_deref(), name) {
                 continue;
             }
             let source = recipe
@@ -243,7 +256,10 @@ pub async fn run(
         }
     }
     for n in selection.only.iter() {
-        if !states.iter().any(|s| Selection::matches(n, &s.source.name)) {
+        if !states
+            .iter()
+            .any(|s| Selection::matches(n, s.build.name.as_deref(), &s.source.name))
+        {
             return Err(
                 Error::usage(format!("--only {n}: no such source in the recipe")).with_hint(
                     format!(
@@ -273,4 +289,29 @@ pub async fn run(
     }))
     .await;
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod selection_tests {
+    use super::Selection;
+
+    fn sel(only: &[&str], except: &[&str]) -> Selection {
+        Selection {
+            only: only.iter().map(|s| s.to_string()).collect(),
+            except: except.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn names_qualified_names_and_globs_select_as_in_packer() {
+        assert!(sel(&["web"], &[]).wants(None, "web"));
+        assert!(sel(&["amazon-ebs.web"], &[]).wants(None, "web"));
+        assert!(sel(&["nightly.amazon-ebs.web"], &[]).wants(Some("nightly"), "web"));
+        assert!(!sel(&["nightly.amazon-ebs.web"], &[]).wants(Some("weekly"), "web"));
+        assert!(sel(&["*.web"], &[]).wants(None, "web"));
+        assert!(sel(&["*.web"], &[]).wants(Some("nightly"), "web"));
+        assert!(!sel(&["*.web"], &[]).wants(None, "db"));
+        assert!(!sel(&[], &["amazon-ebs.w*"]).wants(None, "web"));
+        assert!(sel(&[], &["amazon-ebs.w*"]).wants(None, "db"));
+    }
 }

@@ -63,6 +63,8 @@ pub struct BuildState {
 
     pub account_id: Option<String>,
     pub source_ami_id: Option<String>,
+    /// The source image as found (for `{{ .SourceAMIName }}` and friends).
+    pub source_image: Option<crate::recipe::render::legacy::ImageFacts>,
     pub fingerprint: Option<String>,
     /// Images of the same name found by preflight: (region, AMI ID);
     /// deregistered just before the new image takes the name (`--force`).
@@ -100,6 +102,12 @@ pub struct BuildResult {
     pub reused: bool,
 }
 
+/// One ID for this run of amibake (`build.PackerRunUUID`).
+pub fn run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
+
 impl BuildState {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -123,6 +131,7 @@ impl BuildState {
             created_at: crate::ui::now_rfc3339(),
             account_id: None,
             source_ami_id: None,
+            source_image: None,
             fingerprint: None,
             existing_named: Vec::new(),
             temp_profile: None,
@@ -145,6 +154,51 @@ impl BuildState {
 
     pub fn region(&self) -> &str {
         &self.source.region
+    }
+
+    /// What a build-time template (`ami_description`, tags) may read, for
+    /// the image in `region`: Packer renders `{{ .BuildRegion }}` per region.
+    pub fn legacy_context(&self, region: &str) -> crate::recipe::render::legacy::LegacyContext {
+        use crate::recipe::render;
+        render::legacy::LegacyContext {
+            start: crate::recipe::build_time(),
+            build_name: self.source.name.clone(),
+            build_type: "amazon-ebs".into(),
+            build_region: Some(region.to_owned()),
+            image: self.source_image.clone(),
+            build_vars: render::build_vars(
+                &self.build_id,
+                run_id(),
+                "root",
+                self.instance_id.as_deref().unwrap_or_default(),
+            ),
+            packer_version: crate::recipe::VERSION.into(),
+        }
+    }
+
+    /// `ami_description` for the image in `region`, rendered.
+    pub fn description(&self, region: &str) -> Result<Option<String>, crate::error::Error> {
+        self.source
+            .ami_description
+            .as_deref()
+            .map(|d| self.render("ami_description", d, region))
+            .transpose()
+    }
+
+    /// Render a build-time template of the recipe (checked at load).
+    pub fn render(
+        &self,
+        what: &str,
+        text: &str,
+        region: &str,
+    ) -> Result<String, crate::error::Error> {
+        if !text.contains("{{") {
+            return Ok(text.to_owned());
+        }
+        crate::recipe::render::legacy::parse(text)
+            .map_err(|e| e.message)
+            .and_then(|t| t.render(&self.legacy_context(region)))
+            .map_err(|e| crate::error::Error::build(format!("{what}: {e}")))
     }
 
     pub fn image(&self, region: &str) -> Option<RegionImage> {

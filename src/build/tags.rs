@@ -23,7 +23,16 @@ pub const FINGERPRINT: &str = "amibake:fingerprint";
 /// The value of [`RECIPE`] for a recipe file: its name without extension
 /// (`etherpad.hcl` → `etherpad`, `shop.pkr.hcl` → `shop`). `gc --recipe-file`
 /// finds a recipe's images by it, so both sides use this one function.
+/// A directory template is named after its directory (`packer/` →
+/// `packer`, `.` → the current directory's name).
 pub fn recipe_name(path: &std::path::Path) -> String {
+    if path.is_dir() {
+        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        return full
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "recipe".into());
+    }
     path.file_stem()
         .map(|s| s.to_string_lossy().trim_end_matches(".pkr").to_owned())
         .unwrap_or_else(|| "recipe".into())
@@ -39,12 +48,37 @@ pub fn build_tags(state: &BuildState) -> BTreeMap<String, String> {
     t
 }
 
-/// `base` overlaid with `extra` (the recipe's tags win over nothing of
-/// ours: amibake's keys are re-applied last so cleanup can rely on them).
-pub fn merged(state: &BuildState, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let mut t = extra.clone();
+/// The recipe's tags for a resource in `region`, rendered (`{{ .SourceAMIName }}`
+/// and `build.*` become their values), under amibake's own keys, which are
+/// applied last so cleanup can rely on them.
+pub fn merged(
+    state: &BuildState,
+    extra: &BTreeMap<String, String>,
+    region: &str,
+) -> crate::error::Result<BTreeMap<String, String>> {
+    let mut t = BTreeMap::new();
+    for (k, v) in extra {
+        t.insert(k.clone(), state.render(&format!("tag {k}"), v, region)?);
+    }
     t.extend(build_tags(state));
-    t
+    Ok(t)
+}
+
+/// The tags of an image or its snapshots (`own`: `tags` or
+/// `snapshot_tags`), rendered for `region`: Packer puts `run_tags` on them
+/// too unless `skip_ami_run_tags`, under their own tags.
+pub fn for_image(
+    state: &BuildState,
+    own: &BTreeMap<String, String>,
+    region: &str,
+) -> crate::error::Result<BTreeMap<String, String>> {
+    let src = &state.source;
+    if src.skip_ami_run_tags || src.run_tags.is_empty() {
+        return merged(state, own, region);
+    }
+    let mut base = src.run_tags.clone();
+    base.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged(state, &base, region)
 }
 
 pub fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {

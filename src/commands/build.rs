@@ -49,29 +49,23 @@ pub struct BuildArgs {
     pub except: Vec<String>,
 }
 
+fn recipe_errors(path: &std::path::Path, d: recipe::Diagnostics) -> Error {
+    eprint!("{d}");
+    Error::usage(format!("{} has errors; nothing was built", path.display())).with_hint(format!(
+        "run `amibake validate {}` for details",
+        path.display()
+    ))
+}
+
 pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> {
-    let inputs = args.vars.inputs()?;
-    let mut recipe = recipe::load(&args.recipe, &inputs).map_err(|d| {
-        eprint!("{d}");
-        Error::usage(format!(
-            "{} has errors; nothing was built",
-            args.recipe.display()
-        ))
-        .with_hint(format!(
-            "run `amibake validate {}` for details",
-            args.recipe.display()
-        ))
-    })?;
-    ui.set_redactor(Redactor::new(recipe.sensitive_values()));
+    let mut inputs = args.vars.inputs()?;
     if global.region.len() > 1 {
         return Err(Error::usage("build takes one --region (the build region)")
             .with_hint("copy regions come from ami_regions in the recipe"));
     }
-    if let Some(r) = global.region.first() {
-        for s in &mut recipe.sources {
-            s.region = r.clone();
-        }
-    }
+    inputs.region = global.region.first().cloned();
+    // First without AWS: every problem of the recipe, before any call.
+    let recipe = recipe::load(&args.recipe, &inputs).map_err(|d| recipe_errors(&args.recipe, d))?;
     let options = BuildOptions {
         on_error: args.on_error,
         force: args.force,
@@ -86,6 +80,27 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> 
     let rt = runtime()?;
     rt.block_on(async {
         let aws = Aws::load(&global.aws_options()).await?;
+        // Then, when it has data sources, again with AWS at hand: they run
+        // once, before anything is launched.
+        let mut recipe = if recipe.needs_remote {
+            let region = inputs
+                .region
+                .clone()
+                .or_else(|| aws.default_region())
+                .or_else(|| recipe.sources.first().map(|s| s.region.clone()))
+                .unwrap_or_else(|| "us-east-1".into());
+            let remote = build::data::AwsRemote::remote(aws.clone(), region);
+            tokio::task::block_in_place(|| recipe::load_with(&args.recipe, &inputs, Some(remote)))
+                .map_err(|d| recipe_errors(&args.recipe, d))?
+        } else {
+            recipe
+        };
+        ui.set_redactor(Redactor::new(recipe.sensitive_values()));
+        if let Some(r) = global.region.first() {
+            for s in &mut recipe.sources {
+                s.region = r.clone();
+            }
+        }
         let interrupts = Interrupts::from_signals();
         let outcomes = build::run(&aws, ui, &recipe, &options, &selection, &interrupts).await?;
         print_results(args.output, &recipe.path, &outcomes);

@@ -323,7 +323,15 @@ fn read_shell(
     let mut f = Fields::of_block(block, format!("provisioner {position} (shell)"));
     let mark = l.mark();
     let common = read_common(l, &mut f, source_names);
-    let inline = f.string_list(l, "inline");
+    // Packer renders legacy `{{ }}` in commands; they are checked now and
+    // rendered when the provisioner runs (build values exist then).
+    let inline = f.string_list(l, "inline").map(|lines| {
+        let span = f.value_span("inline");
+        lines
+            .into_iter()
+            .filter_map(|x| super::source::check_at_build(l, span.clone(), x))
+            .collect::<Vec<_>>()
+    });
     let script = f.string(l, "script");
     let scripts = f.string_list(l, "scripts");
     // Presence, not successful evaluation, decides a conflict.
@@ -367,7 +375,14 @@ fn read_shell(
         script_paths.push(path);
     }
     let mut environment_vars = Vec::new();
-    for kv in f.string_list(l, "environment_vars").unwrap_or_default() {
+    let env_span = f.value_span("environment_vars");
+    let env_list: Vec<String> = f
+        .string_list(l, "environment_vars")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|x| super::source::check_at_build(l, env_span.clone(), x))
+        .collect();
+    for kv in env_list {
         match kv.split_once('=') {
             Some((k, v)) if is_env_name(k) => environment_vars.push((k.to_owned(), v.to_owned())),
             _ => {
@@ -445,11 +460,13 @@ fn read_file(
     let source = f.string(l, "source");
     let content = f.string(l, "content");
     let generated = f.bool(l, "generated").unwrap_or(false);
-    let destination = f.required_string(
-        l,
-        "destination",
-        "add destination = \"/opt/app/config.json\"",
-    );
+    let destination = f
+        .required_string(
+            l,
+            "destination",
+            "add destination = \"/opt/app/config.json\"",
+        )
+        .and_then(|d| super::source::check_at_build(l, f.value_span("destination"), d));
     if let Some(d) = &destination {
         if !d.starts_with('/') {
             l.error(

@@ -245,3 +245,41 @@ pub(crate) fn read_args(
     }
     Some(args)
 }
+
+/// The data source table as docs/recipes.md embeds it.
+pub fn docs_table() -> String {
+    let mut out = String::from("| data source | arguments (required in bold) | attributes | what it reads |\n|---|---|---|---|\n");
+    for k in DATA_SOURCES {
+        let args: Vec<String> = k
+            .args
+            .iter()
+            .map(|(n, _, req)| {
+                if *req {
+                    format!("**`{n}`**")
+                } else {
+                    format!("`{n}`")
+                }
+            })
+            .collect();
+        let outs: Vec<String> = k.outputs.iter().map(|(n, _)| format!("`{n}`")).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            k.kind,
+            args.join(", "),
+            outs.join(", "),
+            k.doc
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn docs_list_exactly_the_data_sources() {
+        crate::recipe::lang::functions::tests::check_docs_section(
+            "data-sources",
+            &super::docs_table(),
+        );
+    }
+}

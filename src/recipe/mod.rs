@@ -113,6 +113,8 @@ pub fn load_with(
     match recipe {
         Some(mut r) if errors.is_empty() => {
             r.warnings = warnings;
+            r.needs_remote = remote.is_none()
+                && (l.fns.wanted_fetch.get() || template.body.get_blocks("data").next().is_some());
             r.secrets.extend(l.secrets);
             r.secrets.sort();
             r.secrets.dedup();
@@ -320,6 +322,7 @@ fn read_body(
         variables,
         sources,
         builds,
+        needs_remote: false,
         secrets: Vec::new(),
         warnings: Vec::new(),
     })

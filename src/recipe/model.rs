@@ -27,6 +27,10 @@ pub struct Recipe {
     pub variables: BTreeMap<String, VariableValue>,
     pub sources: Vec<Source>,
     pub builds: Vec<Build>,
+    /// Whether loading wanted AWS (data sources, `aws_secretsmanager()`):
+    /// `build` then loads the recipe again with a [`super::Remote`].
+    #[serde(skip)]
+    pub needs_remote: bool,
     /// Strings derived from sensitive locals and secrets (data sources,
     /// `aws_secretsmanager()`), for redaction.
     #[serde(skip)]
@@ -163,6 +167,8 @@ pub struct AmiFilter {
     pub filters: BTreeMap<String, Vec<String>>,
     pub owners: Vec<String>,
     pub most_recent: bool,
+    /// Also match deprecated images (DescribeImages' `IncludeDeprecated`).
+    pub include_deprecated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]

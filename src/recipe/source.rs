@@ -272,7 +272,6 @@ pub(crate) fn read(
             "pause_before_ssm",
             "session_manager_port",
             "windows_password_timeout",
-            "ami_virtualization_type",
         ],
         IGNORED_SSH,
     );
@@ -419,6 +418,7 @@ fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
             // Packer's filter block form: filter { name = "...", values = [...] }
             let owners = ff.string_list(l, "owners").unwrap_or_default();
             let most_recent = ff.bool(l, "most_recent").unwrap_or(false);
+            let include_deprecated = ff.bool(l, "include_deprecated").unwrap_or(false);
             let span = ff.span();
             ff.finish(l);
             if owners.is_empty() {
@@ -430,6 +430,7 @@ fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
                 filters,
                 owners,
                 most_recent,
+                include_deprecated,
             }))
         }
         (None, None) => {

@@ -538,3 +538,153 @@ fn github_output_gets_the_ami_ids_appended() {
         )
     );
 }
+
+/// A Packer-style template: the base image comes from `data "amazon-ami"`
+/// (run once before the build), and the AMI and snapshot tags carry the real
+/// source image's name and each image's region, from legacy `{{ }}` and
+/// from `build.*`; `run_tags` reach the AMI, as in Packer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn data_sources_and_build_time_templates_reach_the_image_tags() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("web.pkr.hcl");
+    std::fs::write(
+        &recipe,
+        r#"data "amazon-ami" "base" {
+  filters = {
+    name                = "amzn2-ami-hvm-2.0.*-x86_64-gp2"
+    virtualization-type = "hvm"
+  }
+  owners      = ["137112412989"]
+  most_recent = true
+}
+locals {
+  base_name = data.amazon-ami.base.name
+}
+source "amazon-ebs" "web" {
+  region          = "us-east-1"
+  instance_type   = "t3.micro"
+  source_ami      = data.amazon-ami.base.id
+  ami_name        = "amibake-legacy-{{timestamp}}"
+  ami_description = "built from {{ .SourceAMI }}"
+  ami_regions     = ["us-west-2"]
+  tags = {
+    Base     = "{{ .SourceAMIName }}"
+    Region   = "{{ .BuildRegion }}"
+    FromData = local.base_name
+    Hcl      = "${build.SourceAMIName} in ${build.BuildRegion}"
+  }
+  snapshot_tags = {
+    Base   = "{{ .SourceAMIName }}"
+    Region = "{{ .BuildRegion }}"
+  }
+  run_tags = {
+    Run = "yes"
+  }
+}
+build {
+  sources = ["source.amazon-ebs.web"]
+  provisioner "shell" {
+    inline = ["echo hello"]
+  }
+}
+"#,
+    )
+    .unwrap();
+    let out = amibake(
+        &emu,
+        dir.path(),
+        &["build", recipe.to_str().unwrap(), "--output", "json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &v["builds"][0];
+    let source_ami = b["source_ami"].as_str().unwrap().to_owned();
+
+    // What the data source should have found: the newest matching image.
+    let ec2 = emu.ec2("us-east-1");
+    let base = ec2
+        .describe_images()
+        .image_ids(&source_ami)
+        .send()
+        .await
+        .unwrap();
+    let base = &base.images()[0];
+    let base_name = base.name().unwrap().to_owned();
+    assert!(base_name.starts_with("amzn2-ami-hvm-2.0."), "{base_name}");
+    let candidates = ec2
+        .describe_images()
+        .owners("137112412989")
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("name")
+                .values("amzn2-ami-hvm-2.0.*-x86_64-gp2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let newest = candidates
+        .images()
+        .iter()
+        .map(|i| i.creation_date().unwrap_or(""))
+        .max()
+        .unwrap();
+    assert_eq!(
+        base.creation_date().unwrap(),
+        newest,
+        "most_recent picks the newest"
+    );
+
+    for region in ["us-east-1", "us-west-2"] {
+        let ami = b["regions"][region]["ami_id"].as_str().unwrap();
+        let ec2 = emu.ec2(region);
+        let img = ec2.describe_images().image_ids(ami).send().await.unwrap();
+        let img = &img.images()[0];
+        let tags = super::common::tags_of(img.tags());
+        assert_eq!(tags["Base"], base_name, "{region}: {tags:?}");
+        assert_eq!(tags["Region"], region, "{region}: {tags:?}");
+        assert_eq!(tags["FromData"], base_name, "{region}");
+        assert_eq!(tags["Hcl"], format!("{base_name} in {region}"), "{region}");
+        assert_eq!(
+            tags["Run"], "yes",
+            "{region}: run_tags are copied to the AMI"
+        );
+        assert_eq!(
+            img.description(),
+            Some(format!("built from {source_ami}").as_str())
+        );
+        let snaps: Vec<String> = b["regions"][region]["snapshot_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect();
+        assert!(!snaps.is_empty());
+        let s = ec2
+            .describe_snapshots()
+            .set_snapshot_ids(Some(snaps))
+            .send()
+            .await
+            .unwrap();
+        for snap in s.snapshots() {
+            let t = super::common::tags_of(snap.tags());
+            assert_eq!(t["Base"], base_name, "{region} snapshot: {t:?}");
+            assert_eq!(t["Region"], region, "{region} snapshot: {t:?}");
+        }
+    }
+    // `validate` made no AWS call for the data source: it is known later.
+    emu.clear_calls();
+    let out = amibake(&emu, dir.path(), &["validate", recipe.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        emu.calls().is_empty(),
+        "validate called AWS: {:?}",
+        emu.calls()
+    );
+}

@@ -31,6 +31,7 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         run_tags: BTreeMap::new(),
         run_volume_tags: BTreeMap::new(),
         snapshot_tags: BTreeMap::from([("SnapTag".to_string(), "yes".to_string())]),
+        skip_ami_run_tags: false,
         subnet_id: None,
         vpc_id: None,
         security_group_ids: vec![],
@@ -89,7 +90,10 @@ pub fn recipe(
 ) -> Recipe {
     Recipe {
         path: dir.join("test.pkr.hcl"),
+        name: "test".into(),
         variables: BTreeMap::new(),
+        needs_remote: false,
+        secrets: vec![],
         warnings: vec![],
         builds: vec![Build {
             name: Some("test".into()),

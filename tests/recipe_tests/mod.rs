@@ -1,4 +1,5 @@
 mod cli;
+mod language;
 mod malformed;
 mod packer;
 mod shipped;

@@ -178,12 +178,12 @@ async fn copy_one(
         .source_image_id(source_ami)
         .source_region(state.region())
         .name(&src.ami_name)
-        .set_description(src.ami_description.clone())
+        .set_description(state.description(region)?)
         .set_encrypted(encrypted.then_some(true))
         .set_kms_key_id(kms)
         .tag_specifications(tags::spec(
             ResourceType::Image,
-            &tags::merged(state, &src.tags),
+            &tags::for_image(state, &src.tags, region)?,
         ))
         .send()
         .await

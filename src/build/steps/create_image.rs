@@ -94,8 +94,9 @@ async fn create(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     let ec2 = state.aws.ec2(&region);
     let src = &state.source;
     deregister_replaced(state, &region).await?;
-    let image_tags = tags::merged(state, &src.tags);
-    let snapshot_tags = tags::merged(state, &src.snapshot_tags);
+    let image_tags = tags::for_image(state, &src.tags, &region)?;
+    let snapshot_tags = tags::for_image(state, &src.snapshot_tags, &region)?;
+    let description = state.description(&region)?;
     // With encrypt_boot the final name goes to the encrypted copy.
     let name = if src.encrypt_boot == Some(true) {
         format!("amibake-unencrypted-{}", state.build_id)
@@ -106,7 +107,7 @@ async fn create(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
         .create_image()
         .instance_id(state.instance_id.clone().expect("instance launched"))
         .name(&name)
-        .set_description(src.ami_description.clone())
+        .set_description(description)
         .no_reboot(true)
         .set_block_device_mappings(if src.ami_block_device_mappings.is_empty() {
             None
@@ -174,7 +175,7 @@ async fn encrypt_in_place(
         .source_image_id(&plain.ami_id)
         .source_region(region)
         .name(&src.ami_name)
-        .set_description(src.ami_description.clone())
+        .set_description(state.description(region)?)
         .encrypted(true)
         .set_kms_key_id(src.kms_key_id.clone())
         .copy_image_tags(true)
@@ -212,7 +213,7 @@ pub(crate) async fn finish_image(
         if img.snapshot_ids.is_empty() {
             return Ok(());
         }
-        let t = tags::merged(state, &src.snapshot_tags);
+        let t = tags::for_image(state, &src.snapshot_tags, region)?;
         ec2.create_tags()
             .set_resources(Some(img.snapshot_ids.clone()))
             .set_tags(Some(tags::ec2_tags(&t)))

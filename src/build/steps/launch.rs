@@ -85,11 +85,11 @@ async fn launch(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     let src = &state.source;
     let ec2 = state.aws.ec2(state.region());
     let ami = state.source_ami_id.clone().expect("source image resolved");
-    let mut instance_tags = tags::merged(state, &src.run_tags);
+    let mut instance_tags = tags::merged(state, &src.run_tags, state.region())?;
     instance_tags
         .entry("Name".into())
         .or_insert_with(|| format!("amibake {}/{}", state.recipe_name, src.name));
-    let volume_tags = tags::merged(state, &src.run_volume_tags);
+    let volume_tags = tags::merged(state, &src.run_volume_tags, state.region())?;
     let mo = &src.metadata_options;
     let metadata = InstanceMetadataOptionsRequest::builder()
         .http_endpoint(InstanceMetadataEndpointState::from(

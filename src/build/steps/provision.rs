@@ -3,6 +3,7 @@
 use crate::build::{BuildState, Step, StepFuture};
 use crate::error::Result;
 use crate::provision::ProvisionSession;
+use crate::recipe::Provisioner;
 
 #[derive(Default)]
 pub struct Provision {
@@ -29,9 +30,8 @@ impl Step for Provision {
                 )
                 .with_account_id(state.account_id.clone()),
             );
-            session
-                .run(&state.source.name, &state.build.provisioners)
-                .await
+            let provisioners = rendered(state)?;
+            session.run(&state.source.name, &provisioners).await
         })
     }
 
@@ -43,4 +43,36 @@ impl Step for Provision {
             }
         })
     }
+}
+
+/// The provisioners with Packer's legacy `{{ }}` and `build.*` rendered in
+/// commands, environment values and file destinations, now that the build's
+/// values exist.
+fn rendered(state: &BuildState) -> Result<Vec<Provisioner>> {
+    let region = state.region();
+    let render = |what: &str, text: &str| state.render(what, text, region);
+    state
+        .build
+        .provisioners
+        .iter()
+        .map(|p| {
+            Ok(match p {
+                Provisioner::Shell(s) => {
+                    let mut s = s.clone();
+                    for line in &mut s.inline {
+                        *line = render("inline", line)?;
+                    }
+                    for (k, v) in &mut s.environment_vars {
+                        *v = render(k, v)?;
+                    }
+                    Provisioner::Shell(s)
+                }
+                Provisioner::File(f) => {
+                    let mut f = f.clone();
+                    f.destination = render("destination", &f.destination)?;
+                    Provisioner::File(f)
+                }
+            })
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ use super::filter;
 use crate::aws::{error_code, sdk_error};
 use crate::build::{BuildState, Step, StepFuture};
 use crate::error::{Error, Result};
+use crate::recipe::render::legacy::ImageFacts;
 use crate::recipe::{AmiFilter, SourceAmi as Spec};
 
 pub struct SourceAmi;
@@ -40,28 +41,52 @@ impl Step for SourceAmi {
                             _ => sdk_error("ssm:GetParameter", &e),
                         })?;
                     match out.parameter().and_then(|p| p.value()) {
-                        Some(v) => Ok(v.to_owned()),
+                        Some(v) => by_id(&ec2, v, &region).await,
                         None => Err(Error::build(format!(
                             "SSM parameter {parameter} has no value"
                         ))),
                     }
                 }
-                Spec::Filter(f) => by_filter(&ec2, f, &region).await,
+                Spec::Filter(f) => by_filter(&ec2, f, &region, "source_ami_filter").await,
             };
-            let id = step.report(result, |id| id.clone())?;
-            state.source_ami_id = Some(id);
+            let image = step.report(result, |i| i.image_id().unwrap_or_default().to_owned())?;
+            let facts = facts(&image);
+            state.source_ami_id = Some(facts.id.clone());
+            state.source_image = Some(facts);
             Ok(())
         })
     }
 }
 
-async fn by_id(ec2: &aws_sdk_ec2::Client, id: &str, region: &str) -> Result<String> {
+/// What templates may read of the source image (`{{ .SourceAMIName }}`,
+/// `build.SourceAMIOwner`, ...), as Packer's `BuildInfoTemplate` has it.
+pub(crate) fn facts(image: &Image) -> ImageFacts {
+    ImageFacts {
+        id: image.image_id().unwrap_or_default().to_owned(),
+        name: image.name().unwrap_or_default().to_owned(),
+        owner: image.owner_id().unwrap_or_default().to_owned(),
+        owner_name: image.image_owner_alias().unwrap_or_default().to_owned(),
+        creation_date: image.creation_date().unwrap_or_default().to_owned(),
+        tags: image
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
+    }
+}
+
+async fn by_id(ec2: &aws_sdk_ec2::Client, id: &str, region: &str) -> Result<Image> {
     let not_found = || {
         Error::build(format!("source_ami {id} does not exist in {region} (or is not shared with this account)"))
             .with_hint("check the AMI ID and region, or use source_ami_filter / resolve:ssm: to always get a current image")
     };
     match ec2.describe_images().image_ids(id).send().await {
-        Ok(out) if !out.images().is_empty() => Ok(id.to_owned()),
+        Ok(out) if !out.images().is_empty() => Ok(out.images()[0].clone()),
         Ok(_) => Err(not_found()),
         Err(e)
             if matches!(
@@ -75,12 +100,22 @@ async fn by_id(ec2: &aws_sdk_ec2::Client, id: &str, region: &str) -> Result<Stri
     }
 }
 
-async fn by_filter(ec2: &aws_sdk_ec2::Client, f: &AmiFilter, region: &str) -> Result<String> {
-    let mut req = ec2.describe_images().set_owners(if f.owners.is_empty() {
-        None
-    } else {
-        Some(f.owners.clone())
-    });
+/// The image `f` selects, as Packer's `source_ami_filter` and
+/// `data "amazon-ami"` do; `what` names the filter in errors.
+pub(crate) async fn by_filter(
+    ec2: &aws_sdk_ec2::Client,
+    f: &AmiFilter,
+    region: &str,
+    what: &str,
+) -> Result<Image> {
+    let mut req = ec2
+        .describe_images()
+        .set_owners(if f.owners.is_empty() {
+            None
+        } else {
+            Some(f.owners.clone())
+        })
+        .set_include_deprecated(f.include_deprecated.then_some(true));
     for (name, values) in &f.filters {
         let vals: Vec<&str> = values.iter().map(String::as_str).collect();
         req = req.filters(filter(name, &vals));
@@ -105,27 +140,26 @@ async fn by_filter(ec2: &aws_sdk_ec2::Client, f: &AmiFilter, region: &str) -> Re
     };
     if images.is_empty() {
         return Err(Error::build(format!(
-            "source_ami_filter matched no image in {region} ({})",
+            "{what} matched no image in {region} ({})",
             describe()
         ))
         .with_hint("loosen the filter (check the name pattern and owners) or verify it with `aws ec2 describe-images`"));
     }
     if images.len() > 1 && !f.most_recent {
         return Err(Error::build(format!(
-            "source_ami_filter matched {} images in {region} ({})",
+            "{what} matched {} images in {region} ({})",
             images.len(),
             describe()
         ))
         .with_hint("set most_recent = true to take the newest, or narrow the filter"));
     }
     let best = images
-        .iter()
+        .into_iter()
         .max_by(|a, b| {
             a.creation_date()
                 .unwrap_or("")
                 .cmp(b.creation_date().unwrap_or(""))
         })
-        .and_then(|i| i.image_id())
         .expect("non-empty");
-    Ok(best.to_owned())
+    Ok(best)
 }

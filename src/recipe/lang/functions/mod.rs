@@ -48,6 +48,9 @@ pub struct FnCtx {
     /// Whether functions that reach outside (AWS) may run; when not,
     /// they return unknown values (`validate` makes no AWS call).
     pub fetch: Option<std::sync::Arc<dyn Fetch>>,
+    /// Set when a remote function returned unknown for want of `fetch`:
+    /// the build must load the recipe again with AWS at hand.
+    pub wanted_fetch: std::cell::Cell<bool>,
 }
 
 /// Functions that read from AWS (`aws_secretsmanager`) go through this; the
@@ -65,6 +68,7 @@ impl FnCtx {
             start,
             allow_env: false,
             fetch: None,
+            wanted_fetch: std::cell::Cell::new(false),
         }
     }
 }
@@ -263,9 +267,37 @@ pub fn call(f: &Func, ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
         return Ok(Value::Unknown(Type::Any));
     }
     if f.kind == Kind::Remote && ctx.fetch.is_none() {
+        ctx.wanted_fetch.set(true);
         return Ok(Value::Unknown(Type::String));
     }
     (f.call)(ctx, converted).map_err(|e| format!("{}(): {e}", f.name))
+}
+
+/// The function table as the markdown docs/recipes.md embeds (between
+/// `<!-- functions:begin -->` and `<!-- functions:end -->`); a test keeps the
+/// two the same.
+pub fn docs_table() -> String {
+    let mut out = String::from("| function | returns | notes |\n|---|---|---|\n");
+    for f in table() {
+        let mut params: Vec<String> = f.params.iter().map(|p| p.name.to_owned()).collect();
+        if let Some(v) = f.variadic {
+            params.push(format!("{}...", v.name));
+        }
+        let note = match f.kind {
+            Kind::Pure | Kind::Special => "",
+            Kind::Impure => "reads the clock, files, randomness or the environment",
+            Kind::Remote => "reads AWS: unknown in `validate`, evaluated by `build`; sensitive",
+            Kind::Unavailable(_) => "**not available**: an error says what to use instead",
+        };
+        out.push_str(&format!(
+            "| `{}({})` | {} | {} |\n",
+            f.name,
+            params.join(", "),
+            f.doc.replace('|', "\\|"),
+            note
+        ));
+    }
+    out
 }
 
 /// A stand-in implementation for rows the evaluator handles itself.
@@ -318,7 +350,7 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::testing::*;
     use super::*;
 
@@ -329,6 +361,40 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(names, sorted);
+    }
+
+    /// docs/recipes.md shows exactly this table. `AMIBAKE_BLESS_DOCS=1 cargo
+    /// test docs_` rewrites it.
+    #[test]
+    fn docs_list_exactly_the_function_table() {
+        crate::recipe::lang::functions::tests::check_docs_section("functions", &docs_table());
+    }
+
+    /// Assert that docs/recipes.md holds `body` between the `NAME:begin`
+    /// and `NAME:end` markers (or write it there when blessing).
+    pub(crate) fn check_docs_section(name: &str, body: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recipes.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = (
+            format!("<!-- {name}:begin -->\n"),
+            format!("<!-- {name}:end -->"),
+        );
+        let a = text
+            .find(&begin)
+            .unwrap_or_else(|| panic!("docs/recipes.md has no {begin}"))
+            + begin.len();
+        let b = text[a..]
+            .find(&end)
+            .unwrap_or_else(|| panic!("docs/recipes.md has no {end}"))
+            + a;
+        if text[a..b] == *body {
+            return;
+        }
+        if std::env::var_os("AMIBAKE_BLESS_DOCS").is_some() {
+            std::fs::write(&path, format!("{}{body}{}", &text[..a], &text[b..])).unwrap();
+            return;
+        }
+        panic!("docs/recipes.md's {name} table differs from the code; run AMIBAKE_BLESS_DOCS=1 cargo test --lib docs_");
     }
 
     #[test]
