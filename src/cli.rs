@@ -191,8 +191,8 @@ where
 
 fn run(cli: Cli, ui: Ui) -> Result<u8, Error> {
     match cli.command {
-        Command::Validate(args) => commands::validate::run(&args, &ui),
-        Command::Inspect(args) => commands::inspect::run(&args, &ui),
+        Command::Validate(args) => commands::validate::run(&args, &cli.global, &ui),
+        Command::Inspect(args) => commands::inspect::run(&args, &cli.global, &ui),
         Command::Build(args) => commands::build::run(&args, &cli.global, &ui),
         Command::Cleanup(args) => commands::cleanup::run(&args, &cli.global, &ui),
         Command::Gc(args) => {

@@ -24,7 +24,7 @@ pub enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Recipe file
+    /// Recipe file or directory of *.pkr.hcl files
     #[arg(value_name = "RECIPE")]
     pub recipe: PathBuf,
     #[command(flatten)]
@@ -83,14 +83,7 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> 
         // Then, when it has data sources, again with AWS at hand: they run
         // once, before anything is launched.
         let mut recipe = if recipe.needs_remote {
-            let region = inputs
-                .region
-                .clone()
-                .or_else(|| aws.default_region())
-                .or_else(|| recipe.sources.first().map(|s| s.region.clone()))
-                .unwrap_or_else(|| "us-east-1".into());
-            let remote = build::data::AwsRemote::remote(aws.clone(), region);
-            tokio::task::block_in_place(|| recipe::load_with(&args.recipe, &inputs, Some(remote)))
+            super::load_recipe(&args.recipe, &inputs, Some(&aws))
                 .map_err(|d| recipe_errors(&args.recipe, d))?
         } else {
             recipe

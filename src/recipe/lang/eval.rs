@@ -926,3 +926,154 @@ fn binary(op: BinaryOperator, lhs: Value, rhs: Value) -> Result<Value, String> {
         _ => unreachable!("handled above"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::lang::functions::testing::ctx;
+
+    fn scope() -> Scope {
+        let mut s = Scope::default();
+        s.set(
+            "var",
+            Value::Map(BTreeMap::from([
+                ("name".to_owned(), Value::str("web")),
+                ("token".to_owned(), Value::str("s3cret")),
+                (
+                    "disks".to_owned(),
+                    Value::List(vec![
+                        Value::Map(BTreeMap::from([("size".to_owned(), Value::Number(8.0))])),
+                        Value::Map(BTreeMap::from([("size".to_owned(), Value::Number(20.0))])),
+                    ]),
+                ),
+            ])),
+        );
+        s.set(
+            "data",
+            Value::Map(BTreeMap::from([(
+                "later".to_owned(),
+                Value::Unknown(Type::String),
+            )])),
+        );
+        s.sensitive.insert("var.token".into());
+        s
+    }
+
+    fn eval(text: &str) -> Res {
+        let expr = hcl::edit::parser::parse_expr(text).unwrap();
+        let s = scope();
+        let c = ctx();
+        Evaluator::new(&s, &c).eval(&expr)
+    }
+
+    #[test]
+    fn templates_directives_and_strip_markers() {
+        assert_eq!(eval(r#""a-${var.name}-b""#), Ok(Value::str("a-web-b")));
+        assert_eq!(
+            eval(r#""${1 + 2}""#),
+            Ok(Value::Number(3.0)),
+            "a lone interpolation keeps its type"
+        );
+        assert_eq!(
+            eval(r#""%{ for d in var.disks }${d.size},%{ endfor }""#),
+            Ok(Value::str("8,20,"))
+        );
+        assert_eq!(
+            eval(r#""%{ if var.name == "web" }yes%{ else }no%{ endif }""#),
+            Ok(Value::str("yes"))
+        );
+        assert_eq!(
+            eval(r#""a   ${~ var.name ~}   b""#),
+            Ok(Value::str("awebb"))
+        );
+        assert!(eval(r#""x${[1]}""#)
+            .unwrap_err()
+            .message
+            .contains("cannot include a list"));
+    }
+
+    #[test]
+    fn collections_splats_and_for_expressions() {
+        assert_eq!(eval("var.disks[*].size"), Ok(Value::from(vec![8.0, 20.0])));
+        assert_eq!(eval("var.disks.*.size"), Ok(Value::from(vec![8.0, 20.0])));
+        assert_eq!(eval("var.disks[1].size"), Ok(Value::Number(20.0)));
+        assert_eq!(
+            eval("[for d in var.disks : d.size * 2 if d.size > 10]"),
+            Ok(Value::from(vec![40.0]))
+        );
+        assert_eq!(
+            eval(r#"{ for i, d in var.disks : "d${i}" => d.size }"#),
+            Ok(Value::Map(BTreeMap::from([
+                ("d0".to_owned(), Value::Number(8.0)),
+                ("d1".to_owned(), Value::Number(20.0))
+            ])))
+        );
+        assert_eq!(
+            eval(r#"{ for d in var.disks : "all" => d.size... }"#),
+            Ok(Value::Map(BTreeMap::from([(
+                "all".to_owned(),
+                Value::from(vec![8.0, 20.0])
+            )])))
+        );
+        assert!(eval("var.disks[5]")
+            .unwrap_err()
+            .message
+            .contains("out of range"));
+    }
+
+    #[test]
+    fn operators_convert_as_hcl_does() {
+        assert_eq!(eval(r#""3" + 4"#), Ok(Value::Number(7.0)));
+        assert_eq!(eval("5 % 3 == 2 && !false"), Ok(Value::Bool(true)));
+        assert_eq!(
+            eval(r#"1 == "1""#),
+            Ok(Value::Bool(false)),
+            "equality does not convert"
+        );
+        assert!(eval("1 / 0").is_err());
+        assert_eq!(eval("max([1, 5, 3]...)"), Ok(Value::Number(5.0)));
+    }
+
+    #[test]
+    fn unknown_values_propagate_and_keep_try_and_can_honest() {
+        assert_eq!(
+            eval(r#""x-${data.later}""#),
+            Ok(Value::Unknown(Type::String))
+        );
+        assert_eq!(eval("upper(data.later)"), Ok(Value::Unknown(Type::Any)));
+        assert_eq!(eval("data.later == \"a\""), Ok(Value::Unknown(Type::Bool)));
+        assert_eq!(eval("can(data.later)"), Ok(Value::Unknown(Type::Bool)));
+        assert_eq!(
+            eval("try(data.later, \"x\")"),
+            Ok(Value::Unknown(Type::Any))
+        );
+        assert_eq!(eval("try(var.disks[9].size, 1)"), Ok(Value::Number(1.0)));
+        assert_eq!(eval("can(var.disks[9])"), Ok(Value::Bool(false)));
+        // A name never declared is an error even inside try, as in HCL.
+        let e = eval("try(var.nope, 1)").unwrap_err();
+        assert!(e.message.contains("undefined variable `var.nope`"), "{e:?}");
+    }
+
+    #[test]
+    fn reading_a_sensitive_value_marks_the_result() {
+        let expr = hcl::edit::parser::parse_expr(r#""Bearer ${var.token}""#).unwrap();
+        let (s, c) = (scope(), ctx());
+        let mut ev = Evaluator::new(&s, &c);
+        assert_eq!(ev.eval(&expr), Ok(Value::str("Bearer s3cret")));
+        assert!(ev.sensitive);
+        let expr = hcl::edit::parser::parse_expr(r#""${var.name}""#).unwrap();
+        let mut ev = Evaluator::new(&s, &c);
+        ev.eval(&expr).unwrap();
+        assert!(!ev.sensitive);
+    }
+
+    #[test]
+    fn convert_takes_a_type_expression() {
+        assert_eq!(eval(r#"convert("5", number)"#), Ok(Value::Number(5.0)));
+        assert_eq!(
+            eval(r#"convert(["a", "a"], set(string))"#),
+            Ok(Value::from(vec!["a"]))
+        );
+        assert!(eval(r#"convert("x", number)"#).is_err());
+    }
+}
