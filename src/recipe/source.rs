@@ -522,28 +522,19 @@ fn read_metadata_options(l: &mut Loader, f: &mut Fields<'_>) -> MetadataOptions 
 /// which Packer needs to tunnel through it). Anything that really needs SSH
 /// or WinRM is refused rather than silently doing something else.
 fn read_communicator(l: &mut Loader, f: &mut Fields<'_>) {
-    let interface = f.string(l, "ssh_interface");
+    // `ssh_interface` (any value) joins the other `ssh_*` options in the
+    // one notice: amibake reaches the instance through Systems Manager
+    // whichever way Packer would have connected, and the image is the same.
     let communicator = f.string(l, "communicator");
-    if let Some(i) = &interface {
-        if i != "session_manager" {
-            l.error(f.value_span("ssh_interface"), format!("ssh_interface `{i}` needs a direct SSH connection, which amibake does not make"))
-                .hint = Some("amibake provisions only over AWS Systems Manager: set ssh_interface = \"session_manager\" or remove it".into());
-        }
-    }
     match communicator.as_deref() {
-        None | Some("none") => {}
-        Some("ssh") if interface.is_some() => {}
-        Some("ssh") => {
-            l.error(f.value_span("communicator"), "communicator = \"ssh\" without ssh_interface = \"session_manager\" needs a plain SSH connection, which amibake does not make")
-                .hint = Some("add ssh_interface = \"session_manager\" (amibake then uses AWS Systems Manager) or remove communicator".into());
-        }
+        None | Some("none") | Some("ssh") => {}
         Some("winrm") => {
             l.error(f.value_span("communicator"), "communicator = \"winrm\": Windows images are not supported yet")
                 .hint = Some("amibake builds Linux images over AWS Systems Manager; build Windows images with Packer for now".into());
         }
         Some(other) => {
             l.error(f.value_span("communicator"), format!("communicator `{other}` is not supported"))
-                .hint = Some("amibake provisions only over AWS Systems Manager (Linux instances with the SSM agent); remove communicator".into());
+                .hint = Some("amibake provisions over AWS Systems Manager (Linux instances with the SSM agent); use \"ssh\", \"none\" or remove communicator".into());
         }
     }
 }

@@ -254,10 +254,16 @@ pub(crate) fn resolve(
         }
     }
 
-    let vars: BTreeMap<String, Value> = out
+    // A variable without a value (its error is reported) reads as unknown,
+    // so expressions using it are still checked without repeating the error.
+    let mut vars: BTreeMap<String, Value> = out
         .iter()
         .map(|(k, (v, _, _))| (k.clone(), v.clone()))
         .collect();
+    for d in declared {
+        vars.entry(d.name.clone())
+            .or_insert_with(|| Value::Unknown(d.ty.clone()));
+    }
     l.scope.set("var", Value::Map(vars));
     for (k, (v, _, sensitive)) in &out {
         if *sensitive {

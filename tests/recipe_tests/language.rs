@@ -467,3 +467,39 @@ fn region_may_come_from_the_environment() {
     };
     assert_eq!(r.load(&inputs).unwrap().sources[0].region, "eu-west-1");
 }
+
+#[test]
+fn ssh_connection_settings_are_noticed_not_refused() {
+    // amibake reaches the instance over Systems Manager whichever way
+    // Packer would have connected; the image is the same.
+    let r = TempRecipe::new(&(source("  communicator = \"ssh\"\n  ssh_interface = \"public_ip\"\n  ssh_username = \"ubuntu\"\n") + BUILD));
+    let recipe = r.load(&Inputs::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        recipe.warnings.iter().any(|w| w
+            .message
+            .contains("`ssh_interface`, `ssh_username` are accepted")),
+        "{:?}",
+        recipe.warnings
+    );
+    let r = TempRecipe::new(&(source("  communicator = \"rdp\"\n") + BUILD));
+    assert!(r
+        .load(&Inputs::default())
+        .unwrap_err()
+        .iter()
+        .any(|d| d.message.contains("communicator `rdp` is not supported")));
+}
+
+#[test]
+fn a_variable_without_value_is_reported_once() {
+    let r = TempRecipe::new(
+        &("variable \"region\" {\n  type = string\n}\n".to_owned()
+            + &source("  tags = { R = var.region, S = upper(var.region) }\n")
+            + BUILD),
+    );
+    let e = r.load(&Inputs::default()).unwrap_err();
+    assert_eq!(e.len(), 1, "{e}");
+    assert!(
+        e.0[0].message.contains("variable `region` is not set"),
+        "{e}"
+    );
+}

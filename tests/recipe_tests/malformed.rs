@@ -140,10 +140,6 @@ malformed! {
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    pause_before = \"5 minutes\"\n  }\n}\n") => (12, 20, "is not a duration");
     winrm_communicator_refused:
         GOOD_SOURCE.replace("  ami_name", "  communicator = \"winrm\"\n  ami_name") + BUILD => (5, 18, "Windows images are not supported yet", hint = "AWS Systems Manager");
-    ssh_without_session_manager_refused:
-        GOOD_SOURCE.replace("  ami_name", "  communicator = \"ssh\"\n  ami_name") + BUILD => (5, 18, "needs a plain SSH connection", hint = "ssh_interface = \"session_manager\"");
-    public_ip_ssh_interface_refused:
-        GOOD_SOURCE.replace("  ami_name", "  ssh_interface = \"public_ip\"\n  ami_name") + BUILD => (5, 19, "ssh_interface `public_ip` needs a direct SSH connection");
     kms_key_without_encrypt_boot:
         GOOD_SOURCE.replace("  ami_name", "  kms_key_id = \"alias/x\"\n  ami_name") + BUILD => (5, 16, "`kms_key_id` requires `encrypt_boot = true`");
     region_kms_key_not_in_ami_regions:
