@@ -168,6 +168,7 @@ impl DataFetch for AwsRemote {
                     ("version_id".into(), Value::String(version_id)),
                 ])))
             }
+            "http" => http(args),
             "null" => Ok(Value::Map(BTreeMap::from([(
                 "output".into(),
                 args.get("input").cloned().unwrap_or(Value::Null),
@@ -179,6 +180,91 @@ impl DataFetch for AwsRemote {
     }
 }
 
+/// Packer's `http` data source: one request; a response outside 2xx, or
+/// whose content type is not `text/*` or `application/json`, is an error.
+/// Its attributes are `url`, `body` and (Packer's name for the response's
+/// headers) `request_headers`.
+fn http(args: &BTreeMap<String, Value>) -> Result<Value, String> {
+    let url = text(args, "url").unwrap_or_default();
+    let method = text(args, "method")
+        .unwrap_or_else(|| "GET".into())
+        .to_ascii_uppercase();
+    if !["HEAD", "GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"].contains(&method.as_str()) {
+        return Err(format!(
+            "method `{method}` is not one of HEAD, GET, POST, PUT, DELETE, OPTIONS, PATCH"
+        ));
+    }
+    let mut req = ureq::http::Request::builder()
+        .method(method.as_str())
+        .uri(&url);
+    if let Some(Value::Map(h)) = args.get("request_headers") {
+        for (k, v) in h {
+            req = req.header(k.as_str(), v.to_text().unwrap_or_default());
+        }
+    }
+    let req = req
+        .body(text(args, "request_body").unwrap_or_default())
+        .map_err(|e| format!("`{url}` is not a valid request: {e}"))?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut resp = agent.run(req).map_err(|e| format!("{method} {url}: {e}"))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(format!(
+            "{method} {url} answered {status}; the http data source needs a 2xx response"
+        ));
+    }
+    let mut headers: BTreeMap<String, Value> = BTreeMap::new();
+    for (k, v) in resp.headers() {
+        let v = v.to_str().unwrap_or_default().to_owned();
+        headers
+            .entry(canonical_header(k.as_str()))
+            .and_modify(|x| {
+                if let Value::String(s) = x {
+                    s.push_str(", ");
+                    s.push_str(&v);
+                }
+            })
+            .or_insert(Value::String(v));
+    }
+    let content_type = headers
+        .get("Content-Type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if !(content_type.starts_with("text/") || content_type.starts_with("application/json")) {
+        return Err(format!(
+            "{method} {url} answered with content type `{content_type}`; the http data source reads text/* and application/json only"
+        ));
+    }
+    let body = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("{method} {url}: reading the body: {e}"))?;
+    Ok(Value::Map(BTreeMap::from([
+        ("url".into(), Value::String(url)),
+        ("body".into(), Value::String(body)),
+        ("request_headers".into(), Value::Map(headers)),
+    ])))
+}
+
+/// `content-type` → `Content-Type`, as Go's net/http names headers.
+fn canonical_header(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 impl Fetch for AwsRemote {
     fn secret(&self, name: &str, key: Option<&str>) -> Result<String, String> {
         let (string, _, _) = self.secret_value(&self.region, name, None, None)?;
@@ -186,5 +272,83 @@ impl Fetch for AwsRemote {
             Some(k) => secret_key(&string, k),
             None => Ok(string),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A one-shot HTTP server on 127.0.0.1 answering `status`, `content_type`
+    /// and `body`; returns its URL and the request it received.
+    fn serve(
+        status: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (String, std::thread::JoinHandle<String>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1/check", listener.local_addr().unwrap());
+        let reply = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nX-Extra: a\r\nx-extra: b\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let handle = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap();
+            conn.write_all(reply.as_bytes()).unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        });
+        (url, handle)
+    }
+
+    fn args(url: &str) -> BTreeMap<String, Value> {
+        BTreeMap::from([
+            ("url".to_owned(), Value::str(url)),
+            (
+                "request_headers".to_owned(),
+                Value::Map(BTreeMap::from([(
+                    "Accept".to_owned(),
+                    Value::str("application/json"),
+                )])),
+            ),
+        ])
+    }
+
+    #[test]
+    fn http_returns_the_body_and_the_response_headers() {
+        let (url, server) = serve("200 OK", "application/json", r#"{"v":"1.2.3"}"#);
+        let v = http(&args(&url)).unwrap();
+        let request = server.join().unwrap();
+        assert!(request.starts_with("GET /v1/check"), "{request}");
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("accept: application/json"),
+            "{request}"
+        );
+        let m = v.as_map().unwrap();
+        assert_eq!(m["body"], Value::str(r#"{"v":"1.2.3"}"#));
+        assert_eq!(m["url"], Value::str(url));
+        let h = m["request_headers"].as_map().unwrap();
+        assert_eq!(h["Content-Type"], Value::str("application/json"));
+        assert_eq!(
+            h["X-Extra"],
+            Value::str("a, b"),
+            "duplicates joined as in Packer"
+        );
+    }
+
+    #[test]
+    fn http_refuses_errors_and_binary_content() {
+        let (url, server) = serve("404 Not Found", "text/plain", "nope");
+        let e = http(&args(&url)).unwrap_err();
+        server.join().unwrap();
+        assert!(e.contains("404") && e.contains("2xx"), "{e}");
+        let (url, server) = serve("200 OK", "application/octet-stream", "\u{0}");
+        let e = http(&args(&url)).unwrap_err();
+        server.join().unwrap();
+        assert!(e.contains("application/octet-stream"), "{e}");
     }
 }

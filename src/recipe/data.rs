@@ -146,11 +146,11 @@ pub static DATA_SOURCES: &[DataKind] = &[
         ],
         outputs: &[
             ("url", OutType::String),
-            ("response_headers", OutType::StringMap),
+            ("request_headers", OutType::StringMap),
             ("body", OutType::String),
         ],
         sensitive: false,
-        doc: "an HTTP GET of `url` (with `request_headers`)",
+        doc: "one HTTP request (2xx, text or JSON); `request_headers` holds the response's headers, as in Packer",
     },
 ];
 
