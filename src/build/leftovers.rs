@@ -11,12 +11,11 @@
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_ec2::types::InstanceStateName;
 use serde::Serialize;
 
 use super::steps::{delete_image, filter, snapshot_ids};
 use super::tags;
-use crate::aws::{error_code, sdk_error, Aws};
+use crate::aws::{sdk_error, Aws};
 use crate::error::{Error, Result};
 use crate::poll::Backoff;
 
@@ -274,16 +273,9 @@ pub async fn remove(aws: &Aws, items: &[Leftover], timeout: Duration) -> (usize,
     let of = |k: &'static str| items.iter().filter(move |i| i.kind == k);
     // Instances, all regions at once.
     let term = futures::future::join_all(of("instance").map(|i| async move {
-        let ec2 = aws.ec2(&i.region);
-        match ec2.terminate_instances().instance_ids(&i.id).send().await {
-            Ok(_) => {}
-            Err(e) if error_code(&e) == Some("InvalidInstanceID.NotFound") => return Ok(()),
-            Err(e) => return Err(sdk_error("ec2:TerminateInstances", &e)),
-        }
-        super::steps::launch::wait_instance(
-            &ec2,
+        super::steps::launch::terminate_and_wait(
+            &aws.ec2(&i.region),
             &i.id,
-            InstanceStateName::Terminated,
             timeout,
             Backoff::for_state(),
         )
@@ -316,16 +308,9 @@ pub async fn remove(aws: &Aws, items: &[Leftover], timeout: Duration) -> (usize,
         }
     }
     for i in of("snapshot") {
-        match aws
-            .ec2(&i.region)
-            .delete_snapshot()
-            .snapshot_id(&i.id)
-            .send()
-            .await
-        {
-            Ok(_) => removed += 1,
-            Err(e) if error_code(&e) == Some("InvalidSnapshot.NotFound") => removed += 1,
-            Err(e) => errors.push(sdk_error("ec2:DeleteSnapshot", &e)),
+        match super::steps::delete_snapshot(&aws.ec2(&i.region), &i.id).await {
+            Ok(()) => removed += 1,
+            Err(e) => errors.push(e),
         }
     }
     let home = items

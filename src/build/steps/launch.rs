@@ -52,15 +52,8 @@ impl Step for Launch {
             if ids.is_empty() {
                 return Ok(());
             }
-            match ec2
-                .terminate_instances()
-                .set_instance_ids(Some(ids.clone()))
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("InvalidInstanceID.NotFound") => return Ok(()),
-                Err(e) => return Err(sdk_error("ec2:TerminateInstances", &e)),
+            if !terminate(&ec2, &ids).await? {
+                return Ok(());
             }
             // Only a temporary security group needs the instance gone
             // before it can be deleted; otherwise do not wait.
@@ -234,6 +227,36 @@ fn launch_error<R: std::fmt::Debug>(
 
 /// Wait for an instance state; fail at once if it ends up terminated
 /// while we wait for anything else.
+/// Ask EC2 to terminate instances; `false` when they are gone already.
+/// Every cleanup path (the launch step, `release`, `amibake cleanup`) ends
+/// instances through here.
+pub(crate) async fn terminate(ec2: &aws_sdk_ec2::Client, ids: &[String]) -> Result<bool> {
+    match ec2
+        .terminate_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e) == Some("InvalidInstanceID.NotFound") => Ok(false),
+        Err(e) => Err(sdk_error("ec2:TerminateInstances", &e)),
+    }
+}
+
+/// [`terminate`] one instance and wait until it is `terminated` (what a
+/// security group it uses needs before it can be deleted).
+pub(crate) async fn terminate_and_wait(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    timeout: std::time::Duration,
+    backoff: crate::poll::Backoff,
+) -> Result<()> {
+    if terminate(ec2, &[id.to_owned()]).await? {
+        wait_instance(ec2, id, InstanceStateName::Terminated, timeout, backoff).await?;
+    }
+    Ok(())
+}
+
 pub async fn wait_instance(
     ec2: &aws_sdk_ec2::Client,
     id: &str,

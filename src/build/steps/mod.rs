@@ -159,13 +159,18 @@ pub async fn delete_image(
         Err(e) => return Err(sdk_error("ec2:DeregisterImage", &e)),
     }
     for s in snaps {
-        match ec2.delete_snapshot().snapshot_id(&s).send().await {
-            Ok(_) => {}
-            Err(e) if error_code(&e) == Some("InvalidSnapshot.NotFound") => {}
-            Err(e) => return Err(sdk_error("ec2:DeleteSnapshot", &e)),
-        }
+        delete_snapshot(ec2, &s).await?;
     }
     Ok(())
+}
+
+/// Delete a snapshot; one already gone counts as deleted.
+pub(crate) async fn delete_snapshot(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<()> {
+    match ec2.delete_snapshot().snapshot_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("InvalidSnapshot.NotFound") => Ok(()),
+        Err(e) => Err(sdk_error("ec2:DeleteSnapshot", &e)),
+    }
 }
 
 /// Images (any state) owned by us and tagged with this build's ID.

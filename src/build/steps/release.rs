@@ -15,7 +15,6 @@ use super::instance_profile::delete_role_and_profile;
 use super::launch::wait_instance;
 use super::security_group::delete_security_group;
 use super::state_backoff;
-use crate::aws::{error_code, sdk_error};
 use crate::build::BuildState;
 use crate::error::Result;
 
@@ -25,10 +24,8 @@ pub(crate) async fn release(state: &BuildState) -> Result<()> {
     let ec2 = state.aws.ec2(state.region());
     let mut terminating = None;
     if let Some(id) = &state.instance_id {
-        match ec2.terminate_instances().instance_ids(id).send().await {
-            Ok(_) => terminating = Some(id.clone()),
-            Err(e) if error_code(&e) == Some("InvalidInstanceID.NotFound") => {}
-            Err(e) => return Err(sdk_error("ec2:TerminateInstances", &e)),
+        if super::launch::terminate(&ec2, std::slice::from_ref(id)).await? {
+            terminating = Some(id.clone());
         }
     }
     // The security group can go once the instance is terminated.
