@@ -506,6 +506,9 @@ fn read_locals_and_data(l: &mut Loader, body: &Body, remote: Option<&Remote>) {
         l.scope.set("local", Value::Map(BTreeMap::new()));
     }
     l.scope.set("data", Value::Map(data_root));
+    for k in data::DATA_SOURCES.iter().filter(|k| k.sensitive) {
+        l.scope.sensitive.insert(format!("data.{}", k.kind));
+    }
 
     let keys: Vec<String> = nodes.iter().map(|(k, _, _)| k.clone()).collect();
     let deps: Vec<Vec<usize>> = nodes

@@ -285,7 +285,21 @@ impl<'a> Evaluator<'a> {
         let Some(TraversalOperator::GetAttr(attr)) = first else {
             return Ok((base, 0));
         };
-        if !matches!(root, "var" | "local") || self.bound.iter().any(|(n, _)| n == root) {
+        if self.bound.iter().any(|(n, _)| n == root) {
+            return Ok((base, 0));
+        }
+        if root == "data" {
+            // Every attribute of a secret-reading data source is secret.
+            if self
+                .scope
+                .sensitive
+                .contains(&format!("data.{}", attr.as_str()))
+            {
+                self.sensitive = true;
+            }
+            return Ok((base, 0));
+        }
+        if !matches!(root, "var" | "local") {
             return Ok((base, 0));
         }
         let name = attr.as_str();
@@ -1065,6 +1079,29 @@ mod tests {
         let mut ev = Evaluator::new(&s, &c);
         ev.eval(&expr).unwrap();
         assert!(!ev.sensitive);
+    }
+
+    #[test]
+    fn attributes_of_secret_data_sources_are_sensitive() {
+        let mut s = scope();
+        s.set(
+            "data",
+            Value::Map(BTreeMap::from([(
+                "amazon-secretsmanager".to_owned(),
+                Value::Map(BTreeMap::from([(
+                    "db".to_owned(),
+                    Value::Map(BTreeMap::from([("value".to_owned(), Value::str("pw"))])),
+                )])),
+            )])),
+        );
+        s.sensitive.insert("data.amazon-secretsmanager".into());
+        let c = ctx();
+        let expr =
+            hcl::edit::parser::parse_expr("base64encode(data.amazon-secretsmanager.db.value)")
+                .unwrap();
+        let mut ev = Evaluator::new(&s, &c);
+        assert_eq!(ev.eval(&expr), Ok(Value::str("cHc=")));
+        assert!(ev.sensitive);
     }
 
     #[test]
