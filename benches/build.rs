@@ -43,6 +43,7 @@ fn source(name: &str, copies: usize) -> Source {
         run_tags: BTreeMap::new(),
         run_volume_tags: BTreeMap::new(),
         snapshot_tags: BTreeMap::new(),
+        skip_ami_run_tags: false,
         subnet_id: None,
         vpc_id: None,
         security_group_ids: vec![],
@@ -78,7 +79,10 @@ fn source(name: &str, copies: usize) -> Source {
 fn recipe(src: Source) -> Recipe {
     Recipe {
         path: "bench.pkr.hcl".into(),
+        name: "bench".into(),
         variables: BTreeMap::new(),
+        needs_remote: false,
+        secrets: vec![],
         warnings: vec![],
         builds: vec![Build {
             name: None,

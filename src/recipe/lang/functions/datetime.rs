@@ -863,20 +863,9 @@ pub fn strftime(format: &str, t: OffsetDateTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{call_fn, call_with, ctx, list, map, n, s};
+    use super::super::testing::{call_fn, call_with, ctx, err, list, map, n, ok, s};
     use super::*;
     use time::macros::datetime;
-
-    fn ok(name: &str, args: Vec<Value>) -> Value {
-        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    fn err(name: &str, args: Vec<Value>) -> String {
-        match call_fn(name, args) {
-            Ok(v) => panic!("{name}: expected an error, got {v}"),
-            Err(e) => e,
-        }
-    }
 
     #[test]
     fn formatdate_follows_cty() {

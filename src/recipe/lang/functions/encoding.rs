@@ -1384,20 +1384,9 @@ fn parse_yaml_timestamp(s: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{call_fn, list, map, n, s};
+    use super::super::testing::{call_fn, err, list, map, n, ok, s};
     use super::super::Type;
     use super::Value;
-
-    fn ok(name: &str, args: Vec<Value>) -> Value {
-        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    fn err(name: &str, args: Vec<Value>) -> String {
-        match call_fn(name, args) {
-            Err(e) => e,
-            Ok(v) => panic!("{name}: expected an error, got {v}"),
-        }
-    }
 
     fn text(name: &str, args: Vec<Value>) -> String {
         match ok(name, args) {

@@ -327,6 +327,19 @@ pub(crate) mod testing {
         call_with(&ctx(), name, args)
     }
 
+    /// The result of a call that must succeed.
+    pub fn ok(name: &str, args: Vec<Value>) -> Value {
+        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// The message of a call that must fail.
+    pub fn err(name: &str, args: Vec<Value>) -> String {
+        match call_fn(name, args) {
+            Err(e) => e,
+            Ok(v) => panic!("{name}: expected an error, got {v}"),
+        }
+    }
+
     pub fn s(x: &str) -> Value {
         Value::str(x)
     }

@@ -299,19 +299,8 @@ fn cidrsubnets(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{call_fn, list, n, s};
+    use super::super::testing::{call_fn, err, list, n, ok, s};
     use super::Value;
-
-    fn ok(name: &str, args: Vec<Value>) -> Value {
-        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    fn err(name: &str, args: Vec<Value>) -> String {
-        match call_fn(name, args) {
-            Err(e) => e,
-            Ok(v) => panic!("{name}: expected an error, got {v}"),
-        }
-    }
 
     fn host(prefix: &str, num: f64) -> Value {
         ok("cidrhost", vec![s(prefix), n(num)])

@@ -226,19 +226,7 @@ fn parseint(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{call_fn, list, n, s};
-    use super::*;
-
-    fn ok(name: &str, args: Vec<Value>) -> Value {
-        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    fn err(name: &str, args: Vec<Value>) -> String {
-        match call_fn(name, args) {
-            Ok(v) => panic!("{name}: expected an error, got {v}"),
-            Err(e) => e,
-        }
-    }
+    use super::super::testing::{err, list, n, ok, s};
 
     #[test]
     fn abs_drops_the_sign() {

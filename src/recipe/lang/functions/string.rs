@@ -1420,19 +1420,8 @@ fn go_expand(re: &Regex, c: &Captures, template: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{call_fn, list, map, n, s};
+    use super::super::testing::{call_fn, err, list, map, n, ok, s};
     use super::*;
-
-    fn ok(name: &str, args: Vec<Value>) -> Value {
-        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    fn err(name: &str, args: Vec<Value>) -> String {
-        match call_fn(name, args) {
-            Ok(v) => panic!("{name}: expected an error, got {v}"),
-            Err(e) => e,
-        }
-    }
 
     fn fmt(spec: &str, args: &[Value]) -> Result<String, String> {
         let mut a = vec![s(spec)];

@@ -167,18 +167,7 @@ fn tomap(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::super::super::value::{Type, Value};
-    use super::super::testing::{call_fn, list, map, n, s};
-
-    fn ok(name: &str, args: Vec<Value>) -> Value {
-        call_fn(name, args).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-
-    fn err(name: &str, args: Vec<Value>) -> String {
-        match call_fn(name, args) {
-            Ok(v) => panic!("{name} should fail, gave {v}"),
-            Err(e) => e,
-        }
-    }
+    use super::super::testing::{err, list, map, n, ok, s};
 
     const T: Value = Value::Bool(true);
     const F: Value = Value::Bool(false);
