@@ -73,6 +73,7 @@ fn source(name: &str, copies: usize) -> Source {
         max_poll_interval: Duration::from_secs(5),
         staging_bucket: None,
         retention: None,
+        access: Default::default(),
     }
 }
 

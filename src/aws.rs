@@ -16,6 +16,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::{Error, Result};
 
+mod access;
+
 /// The global options that decide how we reach AWS.
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
@@ -28,8 +30,14 @@ pub struct AwsOptions {
 #[derive(Clone, Debug)]
 pub struct Aws {
     base: SdkConfig,
-    /// `--profile` / `AWS_PROFILE`, named in credential errors.
+    /// `--profile` / `AWS_PROFILE`, or the recipe's profile: named in
+    /// credential errors.
     profile: Option<String>,
+    /// The command's options, from which a source with its own access
+    /// options derives its clients ([`access`]).
+    opts: AwsOptions,
+    /// A source's `custom_endpoint_ec2`: EC2 calls only go there.
+    ec2_endpoint: Option<String>,
 }
 
 /// Attempts per call. Throttling (`RequestLimitExceeded`, `Throttling`,
@@ -38,29 +46,40 @@ pub struct Aws {
 /// while still failing a dead endpoint within seconds.
 const MAX_ATTEMPTS: u32 = 10;
 
+/// aws-config's standard chain with the command's options and a retry
+/// policy of `max_attempts` attempts per call.
+fn loader(opts: &AwsOptions, max_attempts: u32) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(max_attempts)
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_secs(5)),
+    );
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader
+}
+
 impl Aws {
     /// Load credentials and settings through aws-config's standard chain
     /// (environment, shared profiles, SSO, assume-role, instance metadata).
     pub async fn load(opts: &AwsOptions) -> Result<Aws> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(max_attempts())
-                .with_initial_backoff(Duration::from_millis(100))
-                .with_max_backoff(Duration::from_secs(5)),
-        );
-        if let Some(profile) = &opts.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = &opts.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(url) = &opts.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let base = loader.load().await;
+        let base = loader(opts, max_attempts()).load().await;
         Ok(Aws {
             base,
-            profile: opts.profile.clone(),
+            profile: opts
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok()),
+            opts: opts.clone(),
+            ec2_endpoint: None,
         })
     }
 
@@ -69,6 +88,8 @@ impl Aws {
         Aws {
             base,
             profile: None,
+            opts: AwsOptions::default(),
+            ec2_endpoint: None,
         }
     }
 
@@ -79,14 +100,15 @@ impl Aws {
 
     /// The configuration for one region.
     pub fn config(&self, region: &str) -> SdkConfig {
-        self.base
-            .to_builder()
-            .region(Region::new(region.to_owned()))
-            .build()
+        in_region(&self.base, region)
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.config(region))
+        let mut conf = aws_sdk_ec2::config::Builder::from(&self.config(region));
+        if let Some(url) = &self.ec2_endpoint {
+            conf = conf.endpoint_url(url);
+        }
+        aws_sdk_ec2::Client::from_conf(conf.build())
     }
     pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::new(&self.config(region))
@@ -121,14 +143,7 @@ impl Aws {
     /// credentials fails as a dispatch failure whose text is about the
     /// network, not about what the user has to fix.
     pub async fn account_id(&self, region: &str) -> Result<String> {
-        let profile = self.profile.as_deref();
-        let Some(provider) = self.base.credentials_provider() else {
-            return Err(no_credentials(profile));
-        };
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| credentials_error(e, profile))?;
+        self.check_credentials().await?;
         let out = self
             .sts(region)
             .get_caller_identity()
@@ -138,6 +153,28 @@ impl Aws {
         out.account
             .ok_or_else(|| Error::aws("sts:GetCallerIdentity returned no account"))
     }
+}
+
+impl Aws {
+    /// Ask the credential chain for credentials, without calling AWS
+    /// (beyond what the chain itself calls: SSO, STS AssumeRole).
+    pub async fn check_credentials(&self) -> Result<()> {
+        let profile = self.profile.as_deref();
+        let Some(provider) = self.base.credentials_provider() else {
+            return Err(no_credentials(profile));
+        };
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| credentials_error(e, profile))?;
+        Ok(())
+    }
+}
+
+fn in_region(base: &SdkConfig, region: &str) -> SdkConfig {
+    base.to_builder()
+        .region(Region::new(region.to_owned()))
+        .build()
 }
 
 fn max_attempts() -> u32 {

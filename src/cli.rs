@@ -39,8 +39,9 @@ pub struct GlobalArgs {
     /// one); `gc` and `cleanup` accept it repeatedly
     #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
     pub region: Vec<String>,
-    /// Named profile from ~/.aws/config
-    #[arg(long, global = true, value_name = "NAME", env = "AWS_PROFILE")]
+    /// Named profile from ~/.aws/config (default: AWS_PROFILE); replaces a
+    /// recipe's `profile` and keys
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Send every AWS call to this endpoint (default: AWS_ENDPOINT_URL, else AWS)
     #[arg(long, global = true, value_name = "URL")]

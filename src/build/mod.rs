@@ -245,8 +245,14 @@ pub async fn run(
                 .source(name)
                 .cloned()
                 .ok_or_else(|| Error::usage(format!("build refers to unknown source {name}")))?;
+            // The source's own credentials, role and endpoint, if it has
+            // any; a profile that does not exist fails here, before any build.
+            let (source_aws, notes) = aws.for_source(&source).await?;
+            for note in notes {
+                ui.warn(&note);
+            }
             states.push(BuildState::new(
-                aws.clone(),
+                source_aws,
                 ui.clone(),
                 options.clone(),
                 recipe.path.clone(),

@@ -14,6 +14,7 @@
 //! problems and goes on, so `validate` reports everything at once; the
 //! result is returned only when no error was found.
 
+mod access;
 mod build;
 pub mod data;
 pub mod diag;

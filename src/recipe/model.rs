@@ -134,6 +134,10 @@ pub struct Source {
     /// `None` the build creates (and removes) its own.
     pub staging_bucket: Option<String>,
     pub retention: Option<Retention>,
+    /// Packer's access options (credentials, role, EC2 endpoint, retries);
+    /// empty: the command's credentials and settings.
+    #[serde(skip_serializing_if = "Access::is_default")]
+    pub access: Access,
 }
 
 impl Source {
@@ -146,6 +150,55 @@ impl Source {
             }
         }
         out
+    }
+}
+
+/// A source's own way to reach AWS, as Packer's access configuration has it
+/// (`profile`, `access_key`, `assume_role`, ...). `aws::access` turns it
+/// into the source's clients; docs/recipes.md says how it ranks against the
+/// command line and the environment.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Access {
+    pub profile: Option<String>,
+    pub access_key: Option<String>,
+    #[serde(serialize_with = "redacted")]
+    pub secret_key: Option<String>,
+    #[serde(serialize_with = "redacted")]
+    pub token: Option<String>,
+    /// Absolute path of `shared_credentials_file` (`~` expanded).
+    pub shared_credentials_file: Option<PathBuf>,
+    pub assume_role: Option<AssumeRole>,
+    /// `max_retries`: retries after the first attempt (Packer's meaning).
+    pub max_retries: Option<u32>,
+    /// `custom_endpoint_ec2`, with a scheme.
+    pub custom_endpoint_ec2: Option<String>,
+    pub skip_credential_validation: bool,
+}
+
+impl Access {
+    pub fn is_default(&self) -> bool {
+        *self == Access::default()
+    }
+}
+
+/// `assume_role { ... }`: STS AssumeRole on top of the base credentials.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub transitive_tag_keys: Vec<String>,
+}
+
+/// Secrets never reach `inspect`'s JSON, whatever their origin.
+fn redacted<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("<sensitive>"),
+        None => s.serialize_none(),
     }
 }
 

@@ -258,6 +258,7 @@ pub(crate) fn read(
     read_communicator(l, &mut f);
     let (state_timeout, max_poll_interval) = read_polling(l, &mut f);
     let retention = read_retention(l, &mut f);
+    let access = super::access::read(l, &mut f);
 
     f.ignore_prefix("ssh_", IGNORED_SSH);
     f.ignore_prefix("winrm_", IGNORED_SSH);
@@ -337,6 +338,7 @@ pub(crate) fn read(
         max_poll_interval,
         staging_bucket,
         retention,
+        access,
     })
 }
 
@@ -585,7 +587,7 @@ fn read_retention(l: &mut Loader, f: &mut Fields<'_>) -> Option<Retention> {
 }
 
 /// Whether text stands for a data source's value not fetched yet.
-fn is_later(s: &str) -> bool {
+pub(crate) fn is_later(s: &str) -> bool {
     s.contains(KNOWN_LATER)
 }
 

@@ -14,7 +14,7 @@ use crate::support::{Emulator, EmulatorOptions};
 
 /// The binary against the emulator, run in `dir`; `GITHUB_OUTPUT` is unset
 /// so a test running inside a CI job never writes to the job's outputs.
-fn amibake_command(emu: &Emulator, dir: &Path) -> Command {
+pub(super) fn amibake_command(emu: &Emulator, dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("amibake").unwrap();
     cmd.current_dir(dir)
         .envs(emu.env_vars("us-east-1"))
@@ -43,10 +43,10 @@ fn copy_recipe(dir: &Path, name: &str) -> std::path::PathBuf {
     dest
 }
 
-/// `amibake ARGS` with no credentials anywhere: no environment keys, no
-/// instance metadata, and shared config only if the test writes
-/// `DIR/aws-config`.
-fn amibake_without_credentials(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
+/// `amibake` with no credentials anywhere: no environment keys, no
+/// instance metadata, HOME in `dir`, and shared config only if the test
+/// writes `DIR/aws-config` (credentials in `DIR/no-credentials`).
+pub(super) fn command_without_credentials(emu: &Emulator, dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("amibake").unwrap();
     for var in [
         "AWS_ACCESS_KEY_ID",
@@ -60,15 +60,22 @@ fn amibake_without_credentials(emu: &Emulator, dir: &Path, args: &[&str]) -> std
     ] {
         cmd.env_remove(var);
     }
-    cmd.args(args)
-        .current_dir(dir)
+    cmd.current_dir(dir)
         .env("HOME", dir)
         .env("AWS_CONFIG_FILE", dir.join("aws-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ENDPOINT_URL", emu.endpoint())
         .env("AWS_REGION", "us-east-1")
-        .timeout(Duration::from_secs(60))
+        .env_remove("GITHUB_OUTPUT")
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// `amibake ARGS` with no credentials anywhere ([`command_without_credentials`]).
+fn amibake_without_credentials(emu: &Emulator, dir: &Path, args: &[&str]) -> std::process::Output {
+    command_without_credentials(emu, dir)
+        .args(args)
         .output()
         .unwrap()
 }

@@ -1,6 +1,7 @@
 //! Build tests, one module per concern. `common` builds recipes and checks
 //! that nothing is left behind.
 
+mod access;
 mod cli;
 mod common;
 mod failures;

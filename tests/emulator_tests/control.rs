@@ -124,6 +124,56 @@ async fn call_log_records_service_region_action_and_status() {
     assert!(emu.calls().is_empty());
 }
 
+/// Which credentials signed each call: what amibake's access options
+/// (`access_key`, `profile`, `assume_role`) are checked against.
+#[tokio::test]
+async fn call_log_records_the_access_key_that_signed_each_call() {
+    let emu = Emulator::start();
+    let creds = aws_sdk_sts::config::Credentials::new("AKIDSIGNER", "secret", None, None, "test");
+    let conf = aws_sdk_sts::config::Builder::from(&emu.sdk_config(REGION))
+        .credentials_provider(creds)
+        .build();
+    let assumed = aws_sdk_sts::Client::from_conf(conf)
+        .assume_role()
+        .role_arn("arn:aws:iam::123456789012:role/builder")
+        .role_session_name("log-test")
+        .send()
+        .await
+        .unwrap();
+    let temp = assumed.credentials().unwrap();
+    let temp = aws_sdk_ec2::config::Credentials::new(
+        temp.access_key_id(),
+        temp.secret_access_key(),
+        Some(temp.session_token().to_owned()),
+        None,
+        "assumed",
+    );
+    let conf = aws_sdk_ec2::config::Builder::from(&emu.sdk_config(REGION))
+        .credentials_provider(temp.clone())
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
+        .describe_regions()
+        .send()
+        .await
+        .unwrap();
+    let got: Vec<(String, String)> = emu
+        .calls()
+        .into_iter()
+        .map(|c| (c.action, c.access_key))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("AssumeRole".to_owned(), "AKIDSIGNER".to_owned()),
+            (
+                "DescribeRegions".to_owned(),
+                temp.access_key_id().to_owned()
+            ),
+        ]
+    );
+    assert_ne!(temp.access_key_id(), "AKIDSIGNER");
+}
+
 #[tokio::test]
 async fn reset_wipes_aws_state_but_keeps_delays() {
     let emu = Emulator::start();

@@ -6,7 +6,7 @@ use super::{TempRecipe, GOOD_SOURCE};
 
 /// Load `text`; assert that some error is at `line:col` and contains
 /// `message` (and, when given, that its hint contains `hint`).
-fn assert_error(text: &str, line: usize, col: usize, message: &str, hint: Option<&str>) {
+pub(super) fn assert_error(text: &str, line: usize, col: usize, message: &str, hint: Option<&str>) {
     let r = TempRecipe::new(text);
     let diags = r
         .load(&Inputs::default())
@@ -34,7 +34,7 @@ fn with_build(source: &str, build: &str) -> String {
     format!("{source}\n{build}")
 }
 
-const BUILD: &str = "build {\n  sources = [\"source.amazon-ebs.web\"]\n}\n";
+pub(super) const BUILD: &str = "build {\n  sources = [\"source.amazon-ebs.web\"]\n}\n";
 
 macro_rules! malformed {
     ($($name:ident: $text:expr => ($line:expr, $col:expr, $msg:expr $(, hint = $hint:expr)?);)*) => {

@@ -76,6 +76,8 @@ pub struct Call {
     pub region: String,
     /// API action, e.g. `DescribeImages`.
     pub action: String,
+    /// The access key ID that signed the call (empty when unsigned).
+    pub access_key: String,
     /// Unix time (seconds) the call arrived.
     pub time: f64,
     /// HTTP status answered.
@@ -401,6 +403,7 @@ impl Emulator {
                 service: c["service"].as_str().unwrap_or_default().to_string(),
                 region: c["region"].as_str().unwrap_or_default().to_string(),
                 action: c["action"].as_str().unwrap_or_default().to_string(),
+                access_key: c["access_key"].as_str().unwrap_or_default().to_string(),
                 time: c["time"].as_f64().unwrap_or_default(),
                 status: c["status"].as_u64().unwrap_or_default() as u16,
             })

@@ -8,7 +8,8 @@ use crate::aws::{check_region, sdk_error};
 use crate::build::{BuildState, Step, StepFuture};
 use crate::error::{Error, Result};
 
-/// Check credentials (STS `GetCallerIdentity`) and every region name.
+/// Check credentials (STS `GetCallerIdentity`, unless the source says
+/// `skip_credential_validation`) and every region name.
 pub struct Preflight;
 
 impl Step for Preflight {
@@ -36,8 +37,18 @@ impl Step for Preflight {
                 }
             }
             let step = state.ui.step(&format!("{}: preflight", state.label()));
-            let account = state.aws.account_id(state.region()).await;
             let region = state.region().to_owned();
+            if state.source.access.skip_credential_validation {
+                // Packer's skip_credential_validation: credentials are loaded
+                // but not checked with STS GetCallerIdentity.
+                let loaded = state.aws.check_credentials().await;
+                return step.report(loaded, |_| {
+                    format!(
+                        "region {region}; credentials not validated (skip_credential_validation)"
+                    )
+                });
+            }
+            let account = state.aws.account_id(state.region()).await;
             let account = step.report(account, |a| format!("account {a}, region {region}"))?;
             state.account_id = Some(account);
             Ok(())

@@ -13,6 +13,7 @@ def record(info: RequestInfo, status: int, started: float) -> None:
         "service": info.service,
         "region": info.region,
         "action": info.action,
+        "access_key": info.access_key,
         "time": started,
         "status": status,
         "duration": round(time.time() - started, 6),

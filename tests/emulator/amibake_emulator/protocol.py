@@ -27,6 +27,8 @@ class RequestInfo:
     action: str
     params: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # The access key ID that signed the request (SigV4 credential scope), "" if unsigned.
+    access_key: str = ""
 
 
 def read_body(environ: dict[str, Any]) -> bytes:
@@ -42,12 +44,12 @@ def read_body(environ: dict[str, Any]) -> bytes:
 
 
 def parse_request(environ: dict[str, Any], body: bytes) -> RequestInfo:
-    service, region = "", "us-east-1"
+    service, region, access_key = "", "us-east-1", ""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     if "Credential=" in auth:
         try:
             scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
-            _, _, region, service, _ = scope.split("/")
+            access_key, _, region, service, _ = scope.split("/")
         except ValueError:
             pass
     service = service.lower()
@@ -67,7 +69,9 @@ def parse_request(environ: dict[str, Any], body: bytes) -> RequestInfo:
     if service == "s3" or (not service and not action):
         service = service or "s3"
         action = s3_action(environ)
-    return RequestInfo(service=service, region=region, action=action, params=params, body=body)
+    return RequestInfo(
+        service=service, region=region, action=action, params=params, body=body, access_key=access_key
+    )
 
 
 BUCKET_SUBRESOURCES = {
