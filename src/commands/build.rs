@@ -89,6 +89,11 @@ pub fn run(args: &BuildArgs, global: &GlobalArgs, ui: &Ui) -> Result<u8, Error> 
             recipe
         };
         ui.set_redactor(Redactor::new(recipe.sensitive_values()));
+        // Notices (ignored Packer options, keys written in the recipe) are
+        // shown once, as `validate` shows them.
+        for w in &recipe.warnings {
+            ui.warn(&w.to_string());
+        }
         if let Some(r) = global.region.first() {
             for s in &mut recipe.sources {
                 s.region = r.clone();
