@@ -391,3 +391,22 @@ async fn encrypt_boot_sends_encrypted_copies_with_each_regions_key() {
     let keep = ami_ids(&o.result);
     assert_nothing_left(&emu, &REGIONS, &keep).await;
 }
+
+/// `skip_create_ami`: provision, then neither stop the instance nor check
+/// the name (Packer skips both), and leave nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn skip_create_ami_neither_stops_nor_checks_the_name() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("probe", "us-east-1", &[]);
+    src.skip_create_ami = true;
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let o = build_ok(&emu, &recipe).await;
+    assert!(o.result.regions.is_empty(), "{:?}", o.result.regions);
+    assert!(emu.calls_for("ec2", "StopInstances").is_empty());
+    assert!(emu.calls_for("ec2", "CreateImage").is_empty());
+    // One DescribeImages: the source image's; the name check makes another.
+    assert_eq!(emu.calls_for("ec2", "DescribeImages").len(), 1);
+    assert_nothing_left(&emu, &["us-east-1"], &[]).await;
+}

@@ -68,6 +68,11 @@ impl Step for NameCheck {
     }
     fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
+            // No image will take the name (Packer skips the check too,
+            // plugin#409).
+            if state.source.skip_create_ami {
+                return Ok(());
+            }
             let name = state.source.ami_name.clone();
             let aws = state.aws.clone();
             let found: Vec<(String, String)> = stream::iter(state.source.all_regions())

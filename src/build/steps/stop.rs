@@ -17,6 +17,11 @@ impl Step for Stop {
     }
     fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
+            // No image will be made: stopping would only cost time (Packer
+            // skips it too, plugin#680).
+            if state.source.skip_create_ami {
+                return Ok(());
+            }
             let step = state.ui.step(&format!("{}: stop instance", state.label()));
             let id = state.instance_id.clone().expect("instance launched");
             let ec2 = state.aws.ec2(state.region());
