@@ -63,6 +63,8 @@ fn source(name: &str, copies: usize) -> Source {
             .collect(),
         ami_users: vec![],
         ami_groups: vec![],
+        snapshot_users: vec![],
+        snapshot_groups: vec![],
         ami_org_arns: vec![],
         ami_ou_arns: vec![],
         deprecate_at: None,

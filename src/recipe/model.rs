@@ -116,6 +116,10 @@ pub struct Source {
     pub ami_regions: Vec<String>,
     pub ami_users: Vec<String>,
     pub ami_groups: Vec<String>,
+    /// Accounts (and `all`) that may create volumes from the image's
+    /// snapshots, in every region (Packer's `snapshot_users`/`_groups`).
+    pub snapshot_users: Vec<String>,
+    pub snapshot_groups: Vec<String>,
     pub ami_org_arns: Vec<String>,
     pub ami_ou_arns: Vec<String>,
     /// RFC 3339 UTC time.

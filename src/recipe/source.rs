@@ -201,24 +201,10 @@ pub(crate) fn read(
         }
     }
 
-    let ami_users = f.string_list(l, "ami_users").unwrap_or_default();
-    for u in &ami_users {
-        if u.len() != 12 || !u.chars().all(|c| c.is_ascii_digit()) {
-            l.error(
-                f.value_span("ami_users"),
-                format!("ami_users entry `{u}` is not a 12-digit AWS account ID"),
-            );
-        }
-    }
-    let ami_groups = f.string_list(l, "ami_groups").unwrap_or_default();
-    for g in &ami_groups {
-        if g != "all" {
-            l.error(
-                f.value_span("ami_groups"),
-                format!("ami_groups entry `{g}` is not valid; the only group is \"all\" (public)"),
-            );
-        }
-    }
+    let ami_users = accounts(l, &mut f, "ami_users");
+    let ami_groups = groups(l, &mut f, "ami_groups");
+    let snapshot_users = accounts(l, &mut f, "snapshot_users");
+    let snapshot_groups = groups(l, &mut f, "snapshot_groups");
     let ami_org_arns = f.string_list(l, "ami_org_arns").unwrap_or_default();
     let ami_ou_arns = f.string_list(l, "ami_ou_arns").unwrap_or_default();
     for arn in ami_org_arns.iter().chain(&ami_ou_arns) {
@@ -328,6 +314,8 @@ pub(crate) fn read(
         ami_regions,
         ami_users,
         ami_groups,
+        snapshot_users,
+        snapshot_groups,
         ami_org_arns,
         ami_ou_arns,
         deprecate_at,
@@ -584,6 +572,34 @@ fn read_retention(l: &mut Loader, f: &mut Fields<'_>) -> Option<Retention> {
         min_age,
         keep_launched_within,
     })
+}
+
+/// A list of 12-digit account IDs (`ami_users`, `snapshot_users`).
+fn accounts(l: &mut Loader, f: &mut Fields<'_>, name: &'static str) -> Vec<String> {
+    let list = f.string_list(l, name).unwrap_or_default();
+    for u in &list {
+        if !is_later(u) && (u.len() != 12 || !u.chars().all(|c| c.is_ascii_digit())) {
+            l.error(
+                f.value_span(name),
+                format!("{name} entry `{u}` is not a 12-digit AWS account ID"),
+            );
+        }
+    }
+    list
+}
+
+/// `ami_groups`, `snapshot_groups`: AWS knows one group, `all` (public).
+fn groups(l: &mut Loader, f: &mut Fields<'_>, name: &'static str) -> Vec<String> {
+    let list = f.string_list(l, name).unwrap_or_default();
+    for g in &list {
+        if g != "all" {
+            l.error(
+                f.value_span(name),
+                format!("{name} entry `{g}` is not valid; the only group is \"all\" (public)"),
+            );
+        }
+    }
+    list
 }
 
 /// Whether text stands for a data source's value not fetched yet.

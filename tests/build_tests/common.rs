@@ -48,6 +48,8 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         ami_regions: copies.iter().map(|s| s.to_string()).collect(),
         ami_users: vec![],
         ami_groups: vec![],
+        snapshot_users: vec![],
+        snapshot_groups: vec![],
         ami_org_arns: vec![],
         ami_ou_arns: vec![],
         deprecate_at: None,

@@ -410,3 +410,41 @@ async fn skip_create_ami_neither_stops_nor_checks_the_name() {
     assert_eq!(emu.calls_for("ec2", "DescribeImages").len(), 1);
     assert_nothing_left(&emu, &["us-east-1"], &[]).await;
 }
+
+/// `snapshot_users`/`snapshot_groups`: every snapshot of the image, in every
+/// region, may be used to create volumes by those accounts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn snapshot_users_and_groups_reach_every_regions_snapshots() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("shared", "us-east-1", &["us-west-2"]);
+    src.snapshot_users = vec!["111122223333".into()];
+    src.snapshot_groups = vec!["all".into()];
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    let o = build_ok(&emu, &recipe).await;
+    assert_eq!(o.result.regions.len(), 2);
+    for (region, img) in &o.result.regions {
+        assert!(!img.snapshot_ids.is_empty(), "{region}");
+        for snap in &img.snapshot_ids {
+            let out = emu
+                .ec2(region)
+                .describe_snapshot_attribute()
+                .snapshot_id(snap)
+                .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+                .send()
+                .await
+                .unwrap();
+            let perms = out.create_volume_permissions();
+            assert!(
+                perms.iter().any(|p| p.user_id() == Some("111122223333")),
+                "{region} {snap}: {perms:?}"
+            );
+            assert!(
+                perms
+                    .iter()
+                    .any(|p| p.group().map(|g| g.as_str()) == Some("all")),
+                "{region} {snap}: {perms:?}"
+            );
+        }
+    }
+}

@@ -320,3 +320,69 @@ async fn describe_image_references_lists_instances_using_an_image() {
     assert_eq!(out.image_references().len(), 1);
     assert!(out.image_references()[0].arn().unwrap().ends_with(&inst));
 }
+
+/// ModifySnapshotAttribute in the structured form the SDKs send
+/// (`CreateVolumePermission.Add/Remove`), which moto alone ignores.
+#[tokio::test]
+async fn snapshot_volume_permissions_in_the_structured_form() {
+    use aws_sdk_ec2::types::{
+        CreateVolumePermission as P, CreateVolumePermissionModifications as M,
+        SnapshotAttributeName,
+    };
+    let emu = Emulator::start();
+    let ec2 = emu.ec2("us-east-1");
+    let vol = ec2
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(8)
+        .send()
+        .await
+        .unwrap();
+    let snap = ec2
+        .create_snapshot()
+        .volume_id(vol.volume_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let id = snap.snapshot_id().unwrap();
+    let modify = |m: M| {
+        ec2.modify_snapshot_attribute()
+            .snapshot_id(id)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .create_volume_permission(m)
+            .send()
+    };
+    let perms = || async {
+        ec2.describe_snapshot_attribute()
+            .snapshot_id(id)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .send()
+            .await
+            .unwrap()
+            .create_volume_permissions()
+            .to_vec()
+    };
+    modify(
+        M::builder()
+            .add(P::builder().user_id("111122223333").build())
+            .add(P::builder().group("all".into()).build())
+            .build(),
+    )
+    .await
+    .unwrap();
+    let p = perms().await;
+    assert!(
+        p.iter().any(|x| x.user_id() == Some("111122223333")),
+        "{p:?}"
+    );
+    assert!(p.iter().any(|x| x.group().is_some()), "{p:?}");
+    modify(
+        M::builder()
+            .remove(P::builder().user_id("111122223333").build())
+            .build(),
+    )
+    .await
+    .unwrap();
+    let p = perms().await;
+    assert!(!p.iter().any(|x| x.user_id().is_some()), "{p:?}");
+}

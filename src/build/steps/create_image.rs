@@ -3,7 +3,8 @@
 //! deprecation. On failure the image and its snapshots are removed.
 
 use aws_sdk_ec2::types::{
-    AttributeValue, LaunchPermission, LaunchPermissionModifications, ResourceType,
+    AttributeValue, CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
+    LaunchPermissionModifications, ResourceType, SnapshotAttributeName,
 };
 
 use super::{delete_image, images_of_build, snapshot_ids, state_backoff, wait_image_available};
@@ -255,6 +256,37 @@ pub(crate) async fn finish_image(
             .map(|_| ())
             .map_err(|e| sdk_error("ec2:ModifyImageAttribute(launchPermission)", &e))
     };
+    let snapshot_perms = async {
+        if src.snapshot_users.is_empty() && src.snapshot_groups.is_empty() {
+            return Ok(());
+        }
+        let mut add: Vec<CreateVolumePermission> = src
+            .snapshot_users
+            .iter()
+            .map(|u| CreateVolumePermission::builder().user_id(u).build())
+            .collect();
+        add.extend(src.snapshot_groups.iter().map(|g| {
+            CreateVolumePermission::builder()
+                .group(g.as_str().into())
+                .build()
+        }));
+        for snap in &img.snapshot_ids {
+            ec2.modify_snapshot_attribute()
+                .snapshot_id(snap)
+                .attribute(SnapshotAttributeName::CreateVolumePermission)
+                .create_volume_permission(
+                    CreateVolumePermissionModifications::builder()
+                        .set_add(Some(add.clone()))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    sdk_error("ec2:ModifySnapshotAttribute(createVolumePermission)", &e)
+                })?;
+        }
+        Ok(())
+    };
     let imds = async {
         let Some(v) = &src.imds_support else {
             return Ok(());
@@ -284,6 +316,6 @@ pub(crate) async fn finish_image(
             .map(|_| ())
             .map_err(|e| sdk_error("ec2:EnableImageDeprecation", &e))
     };
-    futures::try_join!(tag_snaps, perms, imds, deprecate)?;
+    futures::try_join!(tag_snaps, perms, snapshot_perms, imds, deprecate)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 """EC2 behaviour moto lacks: image states, files in images, the missing image
 calls, duplicate names, DescribeImages pagination, DeleteAssociatedSnapshots,
-LastLaunchedTime, IAM propagation on RunInstances.
+LastLaunchedTime, IAM propagation on RunInstances, ModifySnapshotAttribute's
+structured `CreateVolumePermission` form.
 
 Implemented by patching methods of moto's EC2 response classes, so moto's own
 parser and serializer (botocore shapes) still produce the wire format.
@@ -15,10 +16,11 @@ import re
 import time
 from typing import Any
 
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.responses import EC2Response
 from moto.ec2.responses.amis import AmisResponse
+from moto.ec2.responses.elastic_block_store import ElasticBlockStore
 from moto.ec2.responses.instances import InstanceResponse
 
 from . import lifecycle, sandbox
@@ -394,6 +396,31 @@ def _fast_get_tags(self: Any) -> list[dict[str, str]]:
     return [{"resource_id": rid, "key": k, "value": v, "resource_type": rtype} for k, v in tags.items()]
 
 
+def modify_snapshot_attribute(self: Any) -> ActionResult:
+    """AWS takes either `OperationType` with `UserId.N`/`UserGroup.N` (what
+    moto reads) or `CreateVolumePermission.Add.N`/`.Remove.N` entries with a
+    `UserId` or a `Group` (what the SDKs send); both change the same list."""
+    perm = self._get_param("CreateVolumePermission") or {}
+    if not perm:
+        return _orig_modify_snapshot_attribute(self)
+    snapshot_id = self._get_param("SnapshotId")
+    self.error_on_dryrun()
+    self.ec2_backend.get_snapshot(snapshot_id)
+    for op in ("Add", "Remove"):
+        items = perm.get(op) or []
+        users = [i["UserId"] for i in items if i.get("UserId")]
+        groups = [i["Group"] for i in items if i.get("Group")]
+        if groups and any(g != "all" for g in groups):
+            raise EC2ClientError("InvalidParameterValue", "The only valid group is 'all'.")
+        if users or groups:
+            method = "add_create_volume_permission" if op == "Add" else "remove_create_volume_permission"
+            getattr(self.ec2_backend, method)(snapshot_id, user_ids=users, groups=groups)
+    return EmptyResult()
+
+
+_orig_modify_snapshot_attribute = ElasticBlockStore.modify_snapshot_attribute
+
+
 def install() -> None:
     from moto.ec2.models.core import TaggedEC2Resource
 
@@ -405,6 +432,7 @@ def install() -> None:
     AmisResponse.describe_images = describe_images  # type: ignore[method-assign]
     AmisResponse.deregister_image = deregister_image  # type: ignore[method-assign]
     AmisResponse.describe_image_attribute = describe_image_attribute  # type: ignore[method-assign]
+    ElasticBlockStore.modify_snapshot_attribute = modify_snapshot_attribute  # type: ignore[method-assign]
     for fn in (enable_image_deprecation, disable_image_deprecation, enable_image_deregistration_protection,
                disable_image_deregistration_protection, describe_image_references):
         setattr(EC2Response, fn.__name__, fn)
