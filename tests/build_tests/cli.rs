@@ -14,7 +14,7 @@ use crate::support::{Emulator, EmulatorOptions};
 
 /// The binary against the emulator, run in `dir`; `GITHUB_OUTPUT` is unset
 /// so a test running inside a CI job never writes to the job's outputs.
-fn amibake_command(emu: &Emulator, dir: &Path) -> Command {
+pub(super) fn amibake_command(emu: &Emulator, dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("amibake").unwrap();
     cmd.current_dir(dir)
         .envs(emu.env_vars("us-east-1"))

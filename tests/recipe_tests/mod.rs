@@ -1,5 +1,6 @@
 mod cli;
 mod language;
+mod local;
 mod malformed;
 mod packer;
 mod shipped;
