@@ -52,6 +52,14 @@ pub fn compute(source: &Source, build: &Build, source_ami_id: &str) -> Result<St
                     hash_path(&mut h, script)?;
                 }
             }
+            // Local scripts shape the image too (they may make the files
+            // a later file provisioner uploads).
+            Provisioner::ShellLocal(s) => {
+                for script in &s.shell.scripts {
+                    hash_path(&mut h, script)?;
+                }
+            }
+            Provisioner::Breakpoint(_) => {}
             Provisioner::File(f) => {
                 if let FilePayload::Source(path) = &f.payload {
                     hash_path(&mut h, path)?;

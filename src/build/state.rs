@@ -195,9 +195,7 @@ impl BuildState {
         if !text.contains("{{") {
             return Ok(text.to_owned());
         }
-        crate::recipe::render::legacy::parse(text)
-            .map_err(|e| e.message)
-            .and_then(|t| t.render(&self.legacy_context(region)))
+        crate::recipe::render::render_text(text, &self.legacy_context(region))
             .map_err(|e| crate::error::Error::build(format!("{what}: {e}")))
     }
 

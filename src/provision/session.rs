@@ -9,7 +9,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::aws::Aws;
 use crate::error::{Error, ErrorKind, Result};
 use crate::poll::Backoff;
-use crate::recipe::{FileProvisioner, Provisioner, ShellProvisioner};
+use crate::recipe::render::legacy::LegacyContext;
+use crate::recipe::{FileProvisioner, Provisioner, ShellLocalProvisioner, ShellProvisioner};
 use crate::ui::Ui;
 
 use super::files::{self, Data, Entry};
@@ -28,7 +29,7 @@ const CALL_INTERVAL: Duration = Duration::from_millis(260);
 /// How often a running command's new output is fetched.
 const PEEK_EVERY: Duration = Duration::from_secs(2);
 /// Lines of output quoted in a failure message.
-const TAIL_LINES: usize = 50;
+pub(super) const TAIL_LINES: usize = 50;
 /// Largest output piece one peek uploads through S3.
 const MAX_UPLOAD: u64 = 256 * 1024 * 1024;
 /// Where step directories live on the instance (removed before the image is
@@ -55,6 +56,8 @@ pub struct ProvisionSession {
     steps: u32,
     /// The step directory exists on the instance and must be removed.
     dirty: bool,
+    /// What local provisioners render build values from.
+    legacy: Option<LegacyContext>,
 }
 
 /// Who is running: for messages and output prefixes.
@@ -93,7 +96,16 @@ impl ProvisionSession {
             active: None,
             steps: 0,
             dirty: false,
+            legacy: None,
         }
+    }
+
+    /// The build's values (`{{ build `ID` }}`, `build.*`) for the
+    /// provisioners that render their own commands (`shell-local`, whose
+    /// `execute_command` is rendered per script, and `breakpoint`'s note).
+    pub fn with_legacy_context(mut self, ctx: LegacyContext) -> Self {
+        self.legacy = Some(ctx);
+        self
     }
 
     /// The account the build runs in, when already known: the staging bucket
@@ -139,6 +151,8 @@ impl ProvisionSession {
                 let res = match p {
                     Provisioner::Shell(s) => self.shell(&info, source_name, s).await,
                     Provisioner::File(f) => self.file(&info, f).await,
+                    Provisioner::ShellLocal(s) => self.shell_local(&info, source_name, s).await,
+                    Provisioner::Breakpoint(b) => self.breakpoint(&info, source_name, b).await,
                 };
                 match res {
                     Ok(()) => {
@@ -178,10 +192,7 @@ impl ProvisionSession {
     // ------------------------------------------------------------ shell
 
     async fn shell(&mut self, info: &StepInfo, source: &str, p: &ShellProvisioner) -> Result<()> {
-        let mut env: Vec<(String, String)> = vec![
-            ("PACKER_BUILD_NAME".into(), source.into()),
-            ("PACKER_BUILDER_TYPE".into(), "amazon-ebs".into()),
-        ];
+        let mut env = packer_env(source);
         env.extend(p.environment_vars.iter().cloned());
         let mut scripts: Vec<(String, Vec<u8>)> = Vec::new();
         if !p.inline.is_empty() {
@@ -283,16 +294,57 @@ impl ProvisionSession {
                 msg.push_str(l);
             }
         }
-        if r.tail.is_empty() {
-            msg.push_str("\n  (no output)");
-        } else {
-            msg.push_str(&format!("\n  last {} lines of output:", r.tail.len()));
-            for l in &r.tail {
-                msg.push_str("\n  | ");
-                msg.push_str(l);
-            }
-        }
+        append_tail(&mut msg, &r.tail);
         Error::build(self.ui.redact(&msg))
+    }
+
+    // ------------------------------------------------------------ local
+
+    fn legacy_context(&self, source: &str) -> LegacyContext {
+        self.legacy.clone().unwrap_or_else(|| LegacyContext {
+            build_name: source.to_owned(),
+            build_region: Some(self.region.clone()),
+            ..Default::default()
+        })
+    }
+
+    async fn shell_local(
+        &mut self,
+        info: &StepInfo,
+        source: &str,
+        p: &ShellLocalProvisioner,
+    ) -> Result<()> {
+        let legacy = self.legacy_context(source);
+        let run = super::local::LocalRun {
+            ui: &self.ui,
+            label: &info.label,
+            prefix: &info.prefix,
+            builtin_env: packer_env(source),
+            legacy: &legacy,
+            timeout: p.timeout,
+        };
+        super::local::run(&run, &p.shell).await
+    }
+
+    async fn breakpoint(
+        &mut self,
+        info: &StepInfo,
+        source: &str,
+        p: &crate::recipe::BreakpointProvisioner,
+    ) -> Result<()> {
+        let note = p
+            .note
+            .as_deref()
+            .map(|n| crate::recipe::render::render_text(n, &self.legacy_context(source)))
+            .transpose()
+            .map_err(|e| Error::build(format!("{}: note: {e}", info.label)))?;
+        let at = super::breakpoint::Place {
+            label: &info.label,
+            note: note.as_deref(),
+            instance_id: &self.instance_id,
+            region: &self.region,
+        };
+        super::breakpoint::pause(&self.ui, p, &at).await
     }
 
     // ------------------------------------------------------------ file
@@ -751,6 +803,28 @@ impl Follower {
         // Kept raw: `failure` redacts the whole message the tail ends up in,
         // and redacting every line of a long log here would do it twice.
         self.tail.push_back(text.to_owned());
+    }
+}
+
+/// The variables Packer gives every shell provisioner (`PACKER_HTTP_*` only
+/// exist for builders with an HTTP server, which `amazon-ebs` has not).
+pub fn packer_env(source: &str) -> Vec<(String, String)> {
+    vec![
+        ("PACKER_BUILD_NAME".into(), source.into()),
+        ("PACKER_BUILDER_TYPE".into(), "amazon-ebs".into()),
+    ]
+}
+
+/// The end of a failed script's output, quoted under its failure message.
+pub(super) fn append_tail(msg: &mut String, tail: &[String]) {
+    if tail.is_empty() {
+        msg.push_str("\n  (no output)");
+    } else {
+        msg.push_str(&format!("\n  last {} lines of output:", tail.len()));
+        for l in tail {
+            msg.push_str("\n  | ");
+            msg.push_str(l);
+        }
     }
 }
 

@@ -188,7 +188,8 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
             .collect();
         let post_processors: Vec<PostProcessor> = pp_blocks
             .iter()
-            .filter_map(|b| read_post_processor(l, b))
+            .enumerate()
+            .filter_map(|(n, b)| read_post_processor(l, b, n + 1, &source_names))
             .collect();
         if i > 0 {
             l.diags.truncate(mark);
@@ -247,13 +248,17 @@ fn refuse_foreign(l: &mut Loader, span: Option<std::ops::Range<usize>>, key: &st
         .hint = Some(format!("amibake builds amazon-ebs sources; leave `{key}` out of this build, or build the others with --except/-only (Packer's -except={key} selects the same)"));
 }
 
-fn read_common(l: &mut Loader, f: &mut Fields<'_>, source_names: &[String]) -> ProvisionerCommon {
+pub(super) fn read_common(
+    l: &mut Loader,
+    f: &mut Fields<'_>,
+    source_names: &[String],
+) -> ProvisionerCommon {
     let mut c = ProvisionerCommon {
         name: f.string(l, "name"),
         pause_before: f.duration(l, "pause_before").unwrap_or_default(),
         max_retries: 0,
-        only: f.string_list(l, "only").unwrap_or_default(),
-        except: f.string_list(l, "except").unwrap_or_default(),
+        only: Vec::new(),
+        except: Vec::new(),
     };
     if let Some(n) = f.int(l, "max_retries") {
         if n < 0 {
@@ -261,7 +266,20 @@ fn read_common(l: &mut Loader, f: &mut Fields<'_>, source_names: &[String]) -> P
         }
         c.max_retries = n.max(0) as u32;
     }
-    for (attr, list) in [("only", &mut c.only), ("except", &mut c.except)] {
+    (c.only, c.except) = read_only_except(l, f, source_names);
+    c
+}
+
+/// `only` and `except` of a provisioner or post-processor: source names,
+/// written `NAME`, `amazon-ebs.NAME` or `source.amazon-ebs.NAME`.
+pub(super) fn read_only_except(
+    l: &mut Loader,
+    f: &mut Fields<'_>,
+    source_names: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut only = f.string_list(l, "only").unwrap_or_default();
+    let mut except = f.string_list(l, "except").unwrap_or_default();
+    for (attr, list) in [("only", &mut only), ("except", &mut except)] {
         for item in list.iter_mut() {
             let n = item
                 .strip_prefix("source.")
@@ -278,7 +296,7 @@ fn read_common(l: &mut Loader, f: &mut Fields<'_>, source_names: &[String]) -> P
             *item = n;
         }
     }
-    c
+    (only, except)
 }
 
 fn read_provisioner(
@@ -296,19 +314,23 @@ fn read_provisioner(
     match kind.as_str() {
         "shell" => read_shell(l, block, position, source_names).map(Provisioner::Shell),
         "file" => read_file(l, block, position, source_names).map(Provisioner::File),
+        "shell-local" => super::local::read_shell_local(l, block, position, source_names)
+            .map(Provisioner::ShellLocal),
+        "breakpoint" => super::local::read_breakpoint(l, block, position, source_names)
+            .map(Provisioner::Breakpoint),
         "powershell" | "windows-shell" | "windows-restart" => {
             l.error(block.labels[0].span(), format!("provisioner {position} (`{kind}`): Windows images are not supported yet"))
                 .hint = Some("amibake builds Linux images over AWS Systems Manager; build Windows images with Packer for now".into());
             None
         }
-        "ansible" | "ansible-local" | "shell-local" | "breakpoint" => {
+        "ansible" | "ansible-local" => {
             l.error(block.labels[0].span(), format!("provisioner {position} (`{kind}`) is not supported yet"))
-                .hint = Some("amibake runs `shell` and `file` provisioners today; run the playbook or command from a shell provisioner".into());
+                .hint = Some("amibake runs `shell`, `file`, `shell-local` and `breakpoint` provisioners today; run the playbook from a shell provisioner".into());
             None
         }
         other => {
             l.error(block.labels[0].span(), format!("unsupported provisioner type `{other}`"))
-                .hint = Some("amibake runs `shell` and `file` provisioners (over AWS Systems Manager); call other tools from a shell provisioner".into());
+                .hint = Some("amibake runs `shell` and `file` provisioners (over AWS Systems Manager), `shell-local` and `breakpoint`; call other tools from a shell provisioner".into());
             None
         }
     }
@@ -323,88 +345,8 @@ fn read_shell(
     let mut f = Fields::of_block(block, format!("provisioner {position} (shell)"));
     let mark = l.mark();
     let common = read_common(l, &mut f, source_names);
-    // Packer renders legacy `{{ }}` in commands; they are checked now and
-    // rendered when the provisioner runs (build values exist then).
-    let inline = f.string_list(l, "inline").map(|lines| {
-        let span = f.value_span("inline");
-        lines
-            .into_iter()
-            .filter_map(|x| super::source::check_at_build(l, span.clone(), x))
-            .collect::<Vec<_>>()
-    });
-    let script = f.string(l, "script");
-    let scripts = f.string_list(l, "scripts");
-    // Presence, not successful evaluation, decides a conflict.
-    let given: Vec<&str> = ["inline", "script", "scripts"]
-        .into_iter()
-        .filter(|n| f.has(n))
-        .collect();
-    if given.len() > 1 {
-        l.error(f.value_span(given[1]), format!("`{}` and `{}` cannot both be set in a shell provisioner", given[0], given[1]))
-            .hint = Some("use one: inline commands, one script, or a list of scripts (add another provisioner for the rest)".into());
-    } else if given.is_empty() {
-        l.error(
-            f.span(),
-            format!("{} needs `inline`, `script` or `scripts`", f.what()),
-        );
-    }
-    let mut script_paths = Vec::new();
-    let which = if script.is_some() {
-        "script"
-    } else {
-        "scripts"
-    };
-    for s in script.into_iter().chain(scripts.unwrap_or_default()) {
-        let path = l.resolve_path(&s);
-        if let Err(e) = std::fs::File::open(&path)
-            .and_then(|file| file.metadata())
-            .and_then(|m| {
-                if m.is_file() {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::other("not a regular file"))
-                }
-            })
-        {
-            l.error(
-                f.value_span(which),
-                format!("cannot read script `{}`: {e}", path.display()),
-            )
-            .hint = Some("script paths are relative to the recipe's directory".into());
-        }
-        script_paths.push(path);
-    }
-    let mut environment_vars = Vec::new();
-    let env_span = f.value_span("environment_vars");
-    let env_list: Vec<String> = f
-        .string_list(l, "environment_vars")
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|x| super::source::check_at_build(l, env_span.clone(), x))
-        .collect();
-    for kv in env_list {
-        match kv.split_once('=') {
-            Some((k, v)) if is_env_name(k) => environment_vars.push((k.to_owned(), v.to_owned())),
-            _ => {
-                l.error(
-                    f.value_span("environment_vars"),
-                    format!("environment_vars entry `{kv}` is not NAME=VALUE"),
-                )
-                .hint =
-                    Some("names are letters, digits and _ and do not start with a digit".into());
-            }
-        }
-    }
-    for (k, v) in f.string_map(l, "env").unwrap_or_default() {
-        if is_env_name(&k) {
-            environment_vars.push((k, v));
-        } else {
-            l.error(
-                f.value_span("env"),
-                format!("`{k}` is not a valid environment variable name"),
-            );
-        }
-    }
+    let Commands { inline, scripts } = read_commands(l, &mut f, false);
+    let environment_vars = read_env(l, &mut f);
     let inline_shebang = f
         .string(l, "inline_shebang")
         .unwrap_or_else(|| "/bin/sh -e".into());
@@ -438,14 +380,131 @@ fn read_shell(
     }
     Some(ShellProvisioner {
         common,
-        inline: inline.unwrap_or_default(),
-        scripts: script_paths,
+        inline,
+        scripts,
         environment_vars,
         inline_shebang,
         expect_disconnect,
         timeout,
         valid_exit_codes,
     })
+}
+
+/// What a shell-like provisioner runs: `inline` commands or local scripts.
+pub(super) struct Commands {
+    pub inline: Vec<String>,
+    /// Absolute paths, checked to be readable files.
+    pub scripts: Vec<PathBuf>,
+}
+
+/// Exactly one of `inline`, `script`, `scripts` (and, with `command`, the
+/// deprecated single `command` of Packer's shell-local). Packer renders
+/// legacy `{{ }}` in commands; they are checked now and rendered when the
+/// provisioner runs (build values exist then).
+pub(super) fn read_commands(l: &mut Loader, f: &mut Fields<'_>, command: bool) -> Commands {
+    let mut inline = f.string_list(l, "inline");
+    if command {
+        if let Some(c) = f.string(l, "command") {
+            inline = Some(vec![c]);
+        }
+    }
+    let inline_span = f.value_span("inline").or_else(|| f.value_span("command"));
+    let inline = inline.map(|lines| {
+        lines
+            .into_iter()
+            .filter_map(|x| super::source::check_at_build(l, inline_span.clone(), x))
+            .collect::<Vec<_>>()
+    });
+    let script = f.string(l, "script");
+    let scripts = f.string_list(l, "scripts");
+    // Presence, not successful evaluation, decides a conflict.
+    let names: &[&'static str] = if command {
+        &["command", "inline", "script", "scripts"]
+    } else {
+        &["inline", "script", "scripts"]
+    };
+    let given: Vec<&str> = names.iter().copied().filter(|n| f.has(n)).collect();
+    if given.len() > 1 {
+        let what = f.what().to_owned();
+        l.error(f.value_span(given[1]), format!("`{}` and `{}` cannot both be set in {what}", given[0], given[1]))
+            .hint = Some("use one: inline commands, one script, or a list of scripts (add another provisioner for the rest)".into());
+    } else if given.is_empty() {
+        l.error(
+            f.span(),
+            format!("{} needs `inline`, `script` or `scripts`", f.what()),
+        );
+    }
+    let mut paths = Vec::new();
+    let which = if script.is_some() {
+        "script"
+    } else {
+        "scripts"
+    };
+    for s in script.into_iter().chain(scripts.unwrap_or_default()) {
+        let path = l.resolve_path(&s);
+        if let Err(e) = std::fs::File::open(&path)
+            .and_then(|file| file.metadata())
+            .and_then(|m| {
+                if m.is_file() {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other("not a regular file"))
+                }
+            })
+        {
+            l.error(
+                f.value_span(which),
+                format!("cannot read script `{}`: {e}", path.display()),
+            )
+            .hint = Some("script paths are relative to the recipe's directory".into());
+        }
+        paths.push(path);
+    }
+    Commands {
+        inline: inline.unwrap_or_default(),
+        scripts: paths,
+    }
+}
+
+/// `environment_vars` (`NAME=VALUE` strings, build-time templates) then
+/// `env` (a map): later entries win, so `env` overrides, as in Packer.
+pub(super) fn read_env(l: &mut Loader, f: &mut Fields<'_>) -> Vec<(String, String)> {
+    let mut environment_vars = Vec::new();
+    let env_span = f.value_span("environment_vars");
+    let env_list: Vec<String> = f
+        .string_list(l, "environment_vars")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|x| super::source::check_at_build(l, env_span.clone(), x))
+        .collect();
+    for kv in env_list {
+        match kv.split_once('=') {
+            Some((k, v)) if is_env_name(k) => environment_vars.push((k.to_owned(), v.to_owned())),
+            _ => {
+                l.error(
+                    env_span.clone(),
+                    format!("environment_vars entry `{kv}` is not NAME=VALUE"),
+                )
+                .hint =
+                    Some("names are letters, digits and _ and do not start with a digit".into());
+            }
+        }
+    }
+    let map_span = f.value_span("env");
+    for (k, v) in f.string_map(l, "env").unwrap_or_default() {
+        let Some(v) = super::source::check_at_build(l, map_span.clone(), v) else {
+            continue;
+        };
+        if is_env_name(&k) {
+            environment_vars.push((k, v));
+        } else {
+            l.error(
+                f.value_span("env"),
+                format!("`{k}` is not a valid environment variable name"),
+            );
+        }
+    }
+    environment_vars
 }
 
 fn read_file(
@@ -525,7 +584,12 @@ fn read_file(
     })
 }
 
-fn read_post_processor(l: &mut Loader, block: &Block) -> Option<PostProcessor> {
+fn read_post_processor(
+    l: &mut Loader,
+    block: &Block,
+    position: usize,
+    source_names: &[String],
+) -> Option<PostProcessor> {
     let kind = super::variables::single_label(
         l,
         block,
@@ -595,13 +659,24 @@ fn read_post_processor(l: &mut Loader, block: &Block) -> Option<PostProcessor> {
             let description = f.string(l, "description");
             name.map(|name| PostProcessor::SsmParameter { name, description })
         }
+        "shell-local" => {
+            let mark = l.mark();
+            let pp =
+                super::local::read_shell_local_post_processor(l, &mut f, position, source_names);
+            f.finish(l);
+            return pp
+                .filter(|_| !l.errors_since(mark))
+                .map(|p| PostProcessor::ShellLocal(Box::new(p)));
+        }
         other => {
             l.error(
                 block.labels[0].span(),
                 format!("unsupported post-processor `{other}`"),
             )
-            .hint =
-                Some("amibake has manifest, cloudformation-parameters and ssm-parameter".into());
+            .hint = Some(
+                "amibake has manifest, cloudformation-parameters, ssm-parameter and shell-local"
+                    .into(),
+            );
             return None;
         }
     };

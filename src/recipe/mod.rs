@@ -21,6 +21,7 @@ pub mod diag;
 mod fields;
 pub mod lang;
 mod loader;
+mod local;
 pub mod model;
 pub mod render;
 mod source;
@@ -39,6 +40,7 @@ pub use crate::duration::parse as parse_duration;
 pub use data::DataFetch;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use lang::functions::Fetch;
+pub use local::{exec_pieces, host_os, ExecPiece};
 pub use model::*;
 pub use source::check_ami_name;
 

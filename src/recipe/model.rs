@@ -289,20 +289,27 @@ pub struct Build {
 pub enum Provisioner {
     Shell(ShellProvisioner),
     File(FileProvisioner),
+    /// Runs on the machine running amibake, not on the instance.
+    ShellLocal(ShellLocalProvisioner),
+    Breakpoint(BreakpointProvisioner),
 }
 
 impl Provisioner {
-    /// `shell`, `file`: used in messages ("provisioner 2 (shell)").
+    /// `shell`, `file`, ...: used in messages ("provisioner 2 (shell)").
     pub fn type_name(&self) -> &'static str {
         match self {
             Provisioner::Shell(_) => "shell",
             Provisioner::File(_) => "file",
+            Provisioner::ShellLocal(_) => "shell-local",
+            Provisioner::Breakpoint(_) => "breakpoint",
         }
     }
     pub fn common(&self) -> &ProvisionerCommon {
         match self {
             Provisioner::Shell(p) => &p.common,
             Provisioner::File(p) => &p.common,
+            Provisioner::ShellLocal(p) => &p.common,
+            Provisioner::Breakpoint(p) => &p.common,
         }
     }
 }
@@ -357,6 +364,66 @@ pub enum FilePayload {
     Content(String),
 }
 
+/// `provisioner "shell-local"`: Packer's shell-local, run on this machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShellLocalProvisioner {
+    #[serde(flatten)]
+    pub common: ProvisionerCommon,
+    #[serde(flatten)]
+    pub shell: LocalShell,
+    /// Packer's common `timeout`: the script is killed after it.
+    #[serde(with = "duration_secs_opt")]
+    pub timeout: Option<Duration>,
+}
+
+/// What the shell-local provisioner and post-processor share (Packer's
+/// `shell-local` package of packer-plugin-sdk).
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalShell {
+    /// `inline` (or the deprecated `command`): written to a temporary file
+    /// under `inline_shebang` and run with `execute_command`.
+    pub inline: Vec<String>,
+    /// Absolute paths of `script` / `scripts`, in order.
+    pub scripts: Vec<PathBuf>,
+    /// `environment_vars` then `env` (later entries win), rendered into
+    /// `{{.Vars}}` together with Packer's own variables.
+    pub environment_vars: Vec<(String, String)>,
+    /// Default `["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]`. Elements are
+    /// templates with `{{.Vars}}`, `{{.Script}}` (`{{.Command}}`) and the
+    /// build's legacy values, rendered when the script runs.
+    pub execute_command: Vec<String>,
+    /// Default `/bin/sh -e`; empty writes no shebang line.
+    pub inline_shebang: String,
+    /// Go OS names (`linux`, `darwin`, ...); empty means every OS.
+    pub only_on: Vec<String>,
+    /// Default `[0]`.
+    pub valid_exit_codes: Vec<i32>,
+    /// Extension of the temporary file `inline` is written to (no dot).
+    pub tempfile_extension: String,
+    /// How one variable reads in `{{.Vars}}`; default `%s='%s' `.
+    pub env_var_format: String,
+}
+
+/// `provisioner "breakpoint"`: pause until the user presses Enter.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakpointProvisioner {
+    #[serde(flatten)]
+    pub common: ProvisionerCommon,
+    pub note: Option<String>,
+    pub disable: bool,
+}
+
+/// `post-processor "shell-local"`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShellLocalPostProcessor {
+    pub name: Option<String>,
+    /// Source names this post-processor is limited to / skips.
+    pub only: Vec<String>,
+    pub except: Vec<String>,
+    #[serde(flatten)]
+    pub shell: LocalShell,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum PostProcessor {
@@ -382,6 +449,8 @@ pub enum PostProcessor {
         name: String,
         description: Option<String>,
     },
+    /// Packer's shell-local, run on this machine with the AMI IDs.
+    ShellLocal(Box<ShellLocalPostProcessor>),
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 use amibake::aws::Aws;
 use amibake::build::{self, BuildOptions, BuildResult, Interrupts, Outcome, Selection};
 use amibake::recipe::{
-    Build, MetadataOptions, PostProcessor, Provisioner, ProvisionerCommon, Recipe,
-    ShellProvisioner, Source, SourceAmi,
+    Build, LocalShell, MetadataOptions, PostProcessor, Provisioner, ProvisionerCommon, Recipe,
+    ShellLocalProvisioner, ShellProvisioner, Source, SourceAmi,
 };
 use amibake::ui::Ui;
 
@@ -83,6 +83,15 @@ pub fn shell_script(path: &Path) -> Provisioner {
         s.scripts = vec![path.to_path_buf()];
     }
     p
+}
+
+/// `shell-local` with Packer's defaults running `lines` on this machine.
+pub fn shell_local(lines: &[&str]) -> Provisioner {
+    Provisioner::ShellLocal(ShellLocalProvisioner {
+        common: ProvisionerCommon::default(),
+        shell: LocalShell::inline(lines),
+        timeout: None,
+    })
 }
 
 pub fn recipe(

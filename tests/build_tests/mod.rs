@@ -7,5 +7,6 @@ mod common;
 mod failures;
 mod happy;
 mod image_options;
+mod local;
 mod resilience;
 mod reuse;

@@ -134,6 +134,20 @@ malformed! {
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"file\" {\n    content = \"x\"\n    destination = \"app.conf\"\n  }\n}\n") => (12, 19, "must be an absolute path");
     unsupported_provisioner:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"ansible\" {\n  }\n}\n") => (10, 15, "provisioner 1 (`ansible`) is not supported yet");
+    shell_local_inline_with_script:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell-local\" {\n    command = \"echo hi\"\n    inline = [\"echo hi\"]\n  }\n}\n") => (12, 14, "`command` and `inline` cannot both be set");
+    shell_local_without_commands:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  post-processor \"shell-local\" {\n  }\n}\n") => (10, 3, "needs `inline`, `script` or `scripts`");
+    shell_local_unknown_os:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell-local\" {\n    inline = [\"true\"]\n    only_on = [\"macos\"]\n  }\n}\n") => (12, 15, "`only_on` names unknown OS `macos`", hint = "darwin");
+    shell_local_linux_pathing:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell-local\" {\n    script = \"recipe.pkr.hcl\"\n    use_linux_pathing = true\n  }\n}\n") => (12, 25, "only applies when Packer runs on Windows", hint = "Packer refuses it outside Windows");
+    shell_local_remote_template_field:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell-local\" {\n    inline = [\"true\"]\n    execute_command = [\"sh\", \"-c\", \"{{ .Vars }} {{ .Path }}\"]\n  }\n}\n") => (12, 23, "Path", hint = "{{.Script}}");
+    shell_local_env_var_format:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell-local\" {\n    inline = [\"true\"]\n    env_var_format = \"%s \"\n  }\n}\n") => (12, 22, "needs two", hint = "two %s");
+    breakpoint_unknown_attribute:
+        with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"breakpoint\" {\n    notes = \"x\"\n  }\n}\n") => (11, 5, "unknown attribute `notes` in provisioner 1 (breakpoint)", hint = "did you mean `note`?");
     timeout_out_of_ssm_range:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    timeout = \"72h\"\n  }\n}\n") => (12, 15, "outside 5s..48h", hint = "silently uses 1 hour");
     bad_duration:

@@ -1,6 +1,7 @@
 mod access;
 mod cli;
 mod language;
+mod local;
 mod malformed;
 mod packer;
 mod shipped;

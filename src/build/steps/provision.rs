@@ -28,7 +28,8 @@ impl Step for Provision {
                     state.source.state_timeout,
                     state.ui.clone(),
                 )
-                .with_account_id(state.account_id.clone()),
+                .with_account_id(state.account_id.clone())
+                .with_legacy_context(state.legacy_context(state.region())),
             );
             let provisioners = rendered(state)?;
             session.run(&state.source.name, &provisioners).await
@@ -47,7 +48,7 @@ impl Step for Provision {
 
 /// The provisioners with Packer's legacy `{{ }}` and `build.*` rendered in
 /// commands, environment values and file destinations, now that the build's
-/// values exist.
+/// values exist (local ones render their own, from the session's context).
 fn rendered(state: &BuildState) -> Result<Vec<Provisioner>> {
     let region = state.region();
     let render = |what: &str, text: &str| state.render(what, text, region);
@@ -72,6 +73,8 @@ fn rendered(state: &BuildState) -> Result<Vec<Provisioner>> {
                     f.destination = render("destination", &f.destination)?;
                     Provisioner::File(f)
                 }
+                // They render their own: `execute_command` per script.
+                Provisioner::ShellLocal(_) | Provisioner::Breakpoint(_) => p.clone(),
             })
         })
         .collect()

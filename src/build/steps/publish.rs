@@ -6,7 +6,7 @@ use futures::stream::{self, StreamExt};
 use crate::aws::sdk_error;
 use crate::build::{manifest, outputs, tags, BuildState, Step, StepFuture};
 use crate::error::{Error, Result};
-use crate::recipe::PostProcessor;
+use crate::recipe::{PostProcessor, ShellLocalPostProcessor};
 
 pub struct Publish;
 
@@ -28,7 +28,7 @@ impl Step for Publish {
                 if !state.reused {
                     mark_complete(state, &images).await?;
                 }
-                for pp in &state.build.post_processors {
+                for (i, pp) in state.build.post_processors.iter().enumerate() {
                     match pp {
                         PostProcessor::Manifest {
                             output,
@@ -75,6 +75,7 @@ impl Step for Publish {
                             )
                             .await?;
                         }
+                        PostProcessor::ShellLocal(p) => shell_local(state, i, p, &images).await?,
                     }
                 }
                 match &state.options.github_output {
@@ -86,6 +87,41 @@ impl Step for Publish {
             step.report(r, |_| String::new())
         })
     }
+}
+
+/// `post-processor "shell-local"`: Packer's variables plus the AMIs, in
+/// `AMIBAKE_ARTIFACT_ID` (Packer's artifact ID: sorted `region:ami-id`
+/// pairs joined by commas, as the manifest's `artifact_id`) and
+/// `AMIBAKE_AMI_ID` (the build region's image).
+async fn shell_local(
+    state: &BuildState,
+    position: usize,
+    p: &ShellLocalPostProcessor,
+    images: &[(String, crate::build::RegionImage)],
+) -> Result<()> {
+    let source = &state.source.name;
+    if (!p.only.is_empty() && !p.only.contains(source)) || p.except.contains(source) {
+        return Ok(());
+    }
+    let label = match &p.name {
+        Some(n) => format!("post-processor {} (shell-local \"{n}\")", position + 1),
+        None => format!("post-processor {} (shell-local)", position + 1),
+    };
+    let mut env = crate::provision::packer_env(source);
+    env.push(("AMIBAKE_ARTIFACT_ID".into(), manifest::artifact_id(images)));
+    if let Some((_, img)) = images.iter().find(|(r, _)| r == state.region()) {
+        env.push(("AMIBAKE_AMI_ID".into(), img.ami_id.clone()));
+    }
+    let legacy = state.legacy_context(state.region());
+    let run = crate::provision::local::LocalRun {
+        ui: &state.ui,
+        label: &label,
+        prefix: p.name.as_deref().unwrap_or("shell-local"),
+        builtin_env: env,
+        legacy: &legacy,
+        timeout: None,
+    };
+    crate::provision::local::run(&run, &p.shell).await
 }
 
 /// Tag every image `amibake:complete` and with the fingerprint: from now

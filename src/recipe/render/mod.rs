@@ -38,6 +38,17 @@ pub const BUILD_FIELDS: &[(&str, &str)] = &[
     ("WinRMPassword", "{{ build `WinRMPassword` }}"),
 ];
 
+/// Render a string checked at load (a legacy template, or `build.*` read as
+/// one) with the values a running build knows; text without `{{` is itself.
+pub fn render_text(text: &str, ctx: &legacy::LegacyContext) -> Result<String, String> {
+    if !text.contains("{{") {
+        return Ok(text.to_owned());
+    }
+    legacy::parse(text)
+        .map_err(|e| e.message)
+        .and_then(|t| t.render(ctx))
+}
+
 /// The `build` values a running build knows, for `{{ build `X` }}`.
 pub fn build_vars(
     build_id: &str,
