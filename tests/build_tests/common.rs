@@ -58,6 +58,7 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         max_poll_interval: Duration::from_secs(2),
         staging_bucket: None,
         retention: None,
+        run: Default::default(),
     }
 }
 

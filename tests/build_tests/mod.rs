@@ -6,5 +6,6 @@ mod common;
 mod failures;
 mod happy;
 mod image_options;
+mod network;
 mod resilience;
 mod reuse;

@@ -1,6 +1,7 @@
 mod cli;
 mod language;
 mod malformed;
+mod network;
 mod packer;
 mod shipped;
 mod variables;
