@@ -18,7 +18,7 @@ mod build;
 pub mod data;
 pub mod diag;
 mod fields;
-mod filters;
+pub(crate) mod filters;
 pub mod lang;
 mod loader;
 pub mod model;

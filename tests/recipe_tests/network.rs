@@ -343,3 +343,16 @@ fn a_license_specification_needs_an_arn() {
         Some("arn:aws:license-manager"),
     );
 }
+
+#[test]
+fn source_ami_filter_values_split_at_commas_too() {
+    let text = format!(
+        "source \"amazon-ebs\" \"web\" {{\n  region = \"us-east-1\"\n  instance_type = \"t3.micro\"\n  ami_name = \"web-image\"\n  source_ami_filter {{\n    filters = {{ name = \"al2023-*, amzn2-*\", architecture = [\"x86_64\"] }}\n    owners = [\"amazon\"]\n  }}\n}}\n{BUILD}"
+    );
+    let s = load(&text).sources.remove(0);
+    let amibake::recipe::SourceAmi::Filter(f) = &s.source_ami else {
+        panic!("a filter")
+    };
+    assert_eq!(f.filters["name"], ["al2023-*", "amzn2-*"]);
+    assert_eq!(f.filters["architecture"], ["x86_64"]);
+}
