@@ -334,6 +334,11 @@ async fn a_filter_that_matches_nothing_or_too_much_fails_before_anything_exists(
             &["matched 2 subnets", "most_free"],
         ),
         (
+            "vpc without subnet",
+            Box::new(|s: &mut Source| s.run.vpc_filter = net_filter(&[("cidr", "10.5.0.0/16")])),
+            &["is not the default VPC", "no subnet", "subnet_filter"],
+        ),
+        (
             "no group",
             Box::new(|s: &mut Source| {
                 s.run.security_group_filter = net_filter(&[("tag:Role", "nope")])

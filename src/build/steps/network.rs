@@ -104,6 +104,13 @@ async fn resolve(state: &BuildState) -> Result<(NetworkPlan, Vec<String>)> {
         plan.subnet_id = s.subnet_id().map(str::to_owned);
         plan.vpc_id = Some(vpc);
     }
+    if plan.subnet_id.is_none() {
+        if let Some(vpc) = &plan.vpc_id {
+            // Without a subnet EC2 launches into the default VPC; Packer
+            // then fails at RunInstances (its vpc_id "requires subnet_id").
+            require_default(&ec2, vpc, region).await?;
+        }
+    }
     if let Some(subnet) = plan.subnet_id.clone() {
         if plan.vpc_id.is_none() || plan.availability_zone.is_none() {
             let s = describe_subnet(&ec2, &subnet, region).await?;
@@ -331,6 +338,29 @@ async fn describe_subnet(ec2: &aws_sdk_ec2::Client, subnet: &str, region: &str) 
         .first()
         .cloned()
         .ok_or_else(|| Error::build(format!("subnet {subnet} not found in {region}")))
+}
+
+/// `vpc` without a subnet only works when it is the default VPC.
+async fn require_default(ec2: &aws_sdk_ec2::Client, vpc: &str, region: &str) -> Result<()> {
+    let out = ec2
+        .describe_vpcs()
+        .vpc_ids(vpc)
+        .send()
+        .await
+        .map_err(|e| match error_code(&e) {
+            Some("InvalidVpcID.NotFound") => {
+                Error::build(format!("VPC {vpc} does not exist in {region}"))
+                    .with_hint("check vpc_id and region in the recipe")
+            }
+            _ => sdk_error("ec2:DescribeVpcs", &e),
+        })?;
+    if out.vpcs().first().and_then(|v| v.is_default()) == Some(true) {
+        return Ok(());
+    }
+    Err(Error::build(format!(
+        "VPC {vpc} is not the default VPC of {region}, and no subnet in it is chosen"
+    ))
+    .with_hint("add subnet_id or subnet_filter (a subnet of that VPC with a route to the SSM endpoints); without one EC2 launches into the default VPC"))
 }
 
 async fn default_vpc(ec2: &aws_sdk_ec2::Client, region: &str) -> Result<String> {
