@@ -44,6 +44,7 @@ fn source(name: &str, copies: usize) -> Source {
         run_volume_tags: BTreeMap::new(),
         snapshot_tags: BTreeMap::new(),
         skip_ami_run_tags: false,
+        run: Default::default(),
         subnet_id: None,
         vpc_id: None,
         security_group_ids: vec![],

@@ -106,7 +106,11 @@ impl DataFetch for AwsRemote {
                     for (k, v) in m {
                         let vals = match v {
                             Value::List(xs) => xs.iter().filter_map(Value::to_text).collect(),
-                            other => other.to_text().into_iter().collect(),
+                            // Packer splits a string at commas (as for source_ami_filter).
+                            other => other
+                                .to_text()
+                                .map(|t| crate::recipe::filters::split_values(&t))
+                                .unwrap_or_default(),
                         };
                         filters.insert(k.clone(), vals);
                     }

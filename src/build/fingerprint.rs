@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::recipe::{Build, FilePayload, Provisioner, Source};
 
-/// Fields that name or label an image rather than shape its content.
+/// Fields that name or label an image, or say where its instance ran,
+/// rather than shape its content.
 const IGNORED_FIELDS: &[&str] = &[
     "ami_name",
     "ami_description",
@@ -27,24 +28,35 @@ const IGNORED_FIELDS: &[&str] = &[
     "state_timeout",
     "max_poll_interval",
     "retention",
+    // Where and how the instance runs, not what it is built from (the
+    // subnet, VPC and security groups, which decide what provisioning can
+    // reach, stay in).
+    "availability_zone",
+    "placement",
+    "ebs_optimized",
+    "enable_unlimited_credits",
+    "capacity_reservation_preference",
+    "capacity_reservation_id",
+    "capacity_reservation_group_arn",
+];
+
+/// Options added after fingerprints were first written, left out while
+/// unset so that images built before they existed still match.
+const OMITTED_WHEN_UNSET: &[&str] = &[
+    "subnet_filter",
+    "vpc_filter",
+    "security_group_filter",
+    "license_configuration_arns",
 ];
 
 /// `sha256:` and 64 hex digits.
 pub fn compute(source: &Source, build: &Build, source_ami_id: &str) -> Result<String> {
     let mut h = Sha256::new();
-    let mut src = serde_json::to_value(source).map_err(|e| Error::build(e.to_string()))?;
-    if let Value::Object(map) = &mut src {
-        for f in IGNORED_FIELDS {
-            map.remove(*f);
-        }
-    }
-    let doc = json!({
-        "version": 1,
-        "source": src,
-        "source_ami": source_ami_id,
-        "provisioners": build.provisioners,
-    });
-    h.update(doc.to_string().as_bytes());
+    h.update(
+        document(source, build, source_ami_id)?
+            .to_string()
+            .as_bytes(),
+    );
     for p in &build.provisioners {
         match p {
             Provisioner::Shell(s) => {
@@ -70,6 +82,30 @@ pub fn compute(source: &Source, build: &Build, source_ami_id: &str) -> Result<St
     Ok(format!("sha256:{:x}", h.finalize()))
 }
 
+/// The JSON text behind the hash (files are hashed after it).
+fn document(source: &Source, build: &Build, source_ami_id: &str) -> Result<Value> {
+    let mut src = serde_json::to_value(source).map_err(|e| Error::build(e.to_string()))?;
+    if let Value::Object(map) = &mut src {
+        for f in IGNORED_FIELDS {
+            map.remove(*f);
+        }
+        for f in OMITTED_WHEN_UNSET {
+            if map
+                .get(*f)
+                .is_some_and(|v| v.is_null() || v.as_array().is_some_and(|a| a.is_empty()))
+            {
+                map.remove(*f);
+            }
+        }
+    }
+    Ok(json!({
+        "version": 1,
+        "source": src,
+        "source_ami": source_ami_id,
+        "provisioners": build.provisioners,
+    }))
+}
+
 /// Hash a file, or a directory tree in sorted order (names and bytes).
 fn hash_path(h: &mut Sha256, path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path)
@@ -90,4 +126,59 @@ fn hash_path(h: &mut Sha256, path: &Path) -> Result<()> {
         h.update(&bytes);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::{self, Inputs};
+
+    fn load(extra: &str) -> (Source, Build) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.pkr.hcl");
+        std::fs::write(
+            &path,
+            format!(
+                "source \"amazon-ebs\" \"web\" {{\n  region = \"us-east-1\"\n  instance_type = \"t3.micro\"\n  source_ami = \"ami-0123456789abcdef0\"\n  ami_name = \"web\"\n{extra}}}\nbuild {{\n  sources = [\"source.amazon-ebs.web\"]\n}}\n"
+            ),
+        )
+        .unwrap();
+        let mut r = recipe::load(&path, &Inputs::default()).unwrap();
+        (r.sources.remove(0), r.builds.remove(0))
+    }
+
+    fn fp(extra: &str) -> String {
+        let (s, b) = load(extra);
+        compute(&s, &b, "ami-0123456789abcdef0").unwrap()
+    }
+
+    #[test]
+    fn where_the_instance_runs_does_not_change_the_fingerprint() {
+        let base = fp("");
+        for extra in [
+            "  ebs_optimized = true\n",
+            "  enable_unlimited_credits = true\n",
+            "  availability_zone = \"us-east-1b\"\n",
+            "  placement {\n    tenancy = \"dedicated\"\n  }\n",
+            "  capacity_reservation_preference = \"open\"\n",
+        ] {
+            assert_eq!(fp(extra), base, "{extra}");
+        }
+        for extra in [
+            "  subnet_filter {\n    filters = { \"tag:Tier\" = \"build\" }\n  }\n",
+            "  subnet_id = \"subnet-12345678\"\n",
+            "  security_group_filter {\n    filters = { \"tag:Role\" = \"x\" }\n  }\n",
+        ] {
+            assert_ne!(fp(extra), base, "{extra}");
+        }
+    }
+
+    #[test]
+    fn unset_new_options_are_left_out_so_old_fingerprints_still_match() {
+        let (s, b) = load("");
+        let doc = document(&s, &b, "ami-0123456789abcdef0").unwrap();
+        for f in OMITTED_WHEN_UNSET.iter().chain(IGNORED_FIELDS) {
+            assert!(doc["source"].get(*f).is_none(), "{f}");
+        }
+    }
 }

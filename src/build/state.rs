@@ -75,6 +75,8 @@ pub struct BuildState {
     pub launch_profile: Option<String>,
     pub temp_security_group: Option<String>,
     pub security_group_ids: Vec<String>,
+    /// VPC, subnet and zone, decided by the network step.
+    pub network: super::steps::network::NetworkPlan,
     pub instance_id: Option<String>,
     /// The instance, temporary security group and instance profile were
     /// removed while the copies ran (their cleanups have nothing to do).
@@ -138,6 +140,7 @@ impl BuildState {
             launch_profile: None,
             temp_security_group: None,
             security_group_ids: Vec::new(),
+            network: Default::default(),
             instance_id: None,
             released: false,
             images: Arc::new(Mutex::new(BTreeMap::new())),

@@ -142,6 +142,11 @@ pub struct Source {
     /// empty: the command's credentials and settings.
     #[serde(skip_serializing_if = "Access::is_default")]
     pub access: Access,
+    /// Where and how the instance runs beyond the fields above (network
+    /// filters, placement, capacity reservations, credits, licenses).
+    /// Flattened: `inspect` shows Packer's option names at the top level.
+    #[serde(flatten)]
+    pub run: RunOptions,
 }
 
 impl Source {
@@ -262,6 +267,62 @@ impl Default for MetadataOptions {
             instance_metadata_tags: "disabled".into(),
         }
     }
+}
+
+/// Packer's run options that decide where the instance runs and how it is
+/// launched (its `run_config.go`), read by `recipe::network`.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct RunOptions {
+    /// `subnet_filter`: used when `subnet_id` is not set.
+    pub subnet_filter: Option<SubnetFilter>,
+    /// `vpc_filter`: must match exactly one VPC; used when `vpc_id` is not set.
+    pub vpc_filter: Option<NetworkFilter>,
+    /// `security_group_filter`: every matching group of the instance's VPC;
+    /// used when `security_group_ids` is not set.
+    pub security_group_filter: Option<NetworkFilter>,
+    /// `availability_zone`: Placement.AvailabilityZone, and limits
+    /// `subnet_filter` to that zone.
+    pub availability_zone: Option<String>,
+    pub placement: Placement,
+    pub ebs_optimized: bool,
+    /// `enable_unlimited_credits` (or the deprecated `enable_t2_unlimited`):
+    /// burstable types launch with `unlimited` CPU credits, else `standard`.
+    pub enable_unlimited_credits: bool,
+    /// `none` (Packer's default) or `open`; `None` when a reservation is
+    /// targeted by ID or group.
+    pub capacity_reservation_preference: Option<String>,
+    pub capacity_reservation_id: Option<String>,
+    pub capacity_reservation_group_arn: Option<String>,
+    /// `license_specifications { license_configuration_request { license_configuration_arn } }`.
+    pub license_configuration_arns: Vec<String>,
+}
+
+/// An EC2 Describe* filter set: name → accepted values (AWS ANDs the
+/// names and ORs each name's values).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct NetworkFilter {
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+/// `subnet_filter { filters, most_free, random }`.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct SubnetFilter {
+    pub filters: BTreeMap<String, Vec<String>>,
+    /// Several matches: take the one with the most free IPv4 addresses
+    /// (takes precedence over `random`).
+    pub most_free: bool,
+    /// Several matches: take one at random.
+    pub random: bool,
+}
+
+/// `placement { host_resource_group_arn, host_id, tenancy }` (with the
+/// deprecated top-level `tenancy` merged in).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Placement {
+    pub host_resource_group_arn: Option<String>,
+    pub host_id: Option<String>,
+    /// `default`, `dedicated` or `host`.
+    pub tenancy: Option<String>,
 }
 
 /// `retention { keep, min_age, keep_launched_within }`, read by `gc`.

@@ -114,6 +114,7 @@ pub(crate) fn read(
         security_group_ids.push(one);
     }
     let associate_public_ip_address = f.bool(l, "associate_public_ip_address");
+    let run = super::network::read(l, &mut f, region.as_deref(), instance_type.as_deref());
     let iam_instance_profile = f.string(l, "iam_instance_profile");
 
     let user_data = f.string(l, "user_data");
@@ -327,6 +328,7 @@ pub(crate) fn read(
         staging_bucket,
         retention,
         access,
+        run,
     })
 }
 
@@ -373,39 +375,7 @@ fn read_source_ami(l: &mut Loader, f: &mut Fields<'_>) -> Option<SourceAmi> {
         }
         (None, Some(block)) => {
             let mut ff = Fields::of_block(block, "source_ami_filter");
-            let mut filters = BTreeMap::new();
-            if let Some((v, span)) = ff.value(l, "filters") {
-                match &v {
-                    super::lang::Value::Unknown(_) => {}
-                    super::lang::Value::Map(o) => {
-                        for (k, v) in o {
-                            let values = super::fields::as_string(v)
-                                .map(|s| vec![s])
-                                .or_else(|| super::fields::to_string_list(v));
-                            match values {
-                                Some(vals) => {
-                                    filters.insert(k.clone(), vals);
-                                }
-                                None => {
-                                    l.error(
-                                        span.clone(),
-                                        format!(
-                                            "filter `{k}` must be a string or a list of strings"
-                                        ),
-                                    );
-                                }
-                            }
-                        }
-                    }
-                    other => {
-                        l.error(
-                            span,
-                            format!("`filters` must be a map, found {}", other.type_name()),
-                        );
-                    }
-                }
-            }
-            // Packer's filter block form: filter { name = "...", values = [...] }
+            let filters = super::filters::read(l, &mut ff, false);
             let owners = ff.string_list(l, "owners").unwrap_or_default();
             let most_recent = ff.bool(l, "most_recent").unwrap_or(false);
             let include_deprecated = ff.bool(l, "include_deprecated").unwrap_or(false);

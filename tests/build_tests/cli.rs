@@ -560,7 +560,8 @@ async fn data_sources_and_build_time_templates_reach_the_image_tags() {
         r#"data "amazon-ami" "base" {
   filters = {
     name                = "amzn2-ami-hvm-2.0.*-x86_64-gp2"
-    virtualization-type = "hvm"
+    # Two values, as Packer splits a filter string at commas.
+    virtualization-type = "paravirtual, hvm"
   }
   owners      = ["137112412989"]
   most_recent = true

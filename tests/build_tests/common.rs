@@ -61,6 +61,7 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         staging_bucket: None,
         retention: None,
         access: Default::default(),
+        run: Default::default(),
     }
 }
 

@@ -8,5 +8,6 @@ mod failures;
 mod happy;
 mod image_options;
 mod local;
+mod network;
 mod resilience;
 mod reuse;

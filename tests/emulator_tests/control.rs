@@ -175,6 +175,43 @@ async fn call_log_records_the_access_key_that_signed_each_call() {
 }
 
 #[tokio::test]
+async fn the_call_log_keeps_what_a_query_call_sent() {
+    let emu = Emulator::start();
+    emu.ec2(REGION)
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:Class")
+                .values("build")
+                .values("test")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    emu.ssm(REGION).describe_parameters().send().await.unwrap();
+    let call = &emu.calls_for("ec2", "DescribeVpcs")[0];
+    let params: Vec<(&str, &str)> = call
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("Filter.1.Name", "tag:Class"),
+            ("Filter.1.Value.1", "build"),
+            ("Filter.1.Value.2", "test"),
+        ],
+        "Action and Version are left out"
+    );
+    // JSON-protocol calls have no query parameters to show.
+    assert!(emu.calls_for("ssm", "DescribeParameters")[0]
+        .params
+        .is_empty());
+}
+
+#[tokio::test]
 async fn reset_wipes_aws_state_but_keeps_delays() {
     let emu = Emulator::start();
     emu.set_delays(&[("image_pending", 0.7)]);

@@ -3,6 +3,7 @@ mod cli;
 mod language;
 mod local;
 mod malformed;
+mod network;
 mod packer;
 mod shipped;
 mod variables;

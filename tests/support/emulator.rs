@@ -19,6 +19,7 @@
 //! The virtualenv is a hard requirement: if `.venv` is missing this panics and
 //! tells you to run `scripts/setup` (tests never skip).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -82,6 +83,10 @@ pub struct Call {
     pub time: f64,
     /// HTTP status answered.
     pub status: u16,
+    /// The request's parameters for query-protocol calls (EC2, IAM, STS,
+    /// CloudFormation, Auto Scaling), flattened as on the wire:
+    /// `Placement.Tenancy`, `SecurityGroupId.1`.
+    pub params: BTreeMap<String, String>,
 }
 
 /// A running emulator process; stopped (with its sandboxed children) on drop.
@@ -406,6 +411,14 @@ impl Emulator {
                 access_key: c["access_key"].as_str().unwrap_or_default().to_string(),
                 time: c["time"].as_f64().unwrap_or_default(),
                 status: c["status"].as_u64().unwrap_or_default() as u16,
+                params: c["params"]
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect()
     }

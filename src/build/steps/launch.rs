@@ -3,20 +3,23 @@
 
 use std::time::Duration;
 
+use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, HttpTokensState, IamInstanceProfileSpecification,
-    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceMetadataTagsState,
-    InstanceNetworkInterfaceSpecification, InstanceStateName, InstanceType, ResourceType,
-    VolumeType,
+    BlockDeviceMapping, CapacityReservationPreference, CapacityReservationSpecification,
+    CapacityReservationTarget, CreditSpecificationRequest, EbsBlockDevice, HttpTokensState,
+    IamInstanceProfileSpecification, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
+    InstanceMetadataTagsState, InstanceNetworkInterfaceSpecification, InstanceStateName,
+    InstanceType, LicenseConfigurationRequest, Placement, ResourceType, Tenancy, VolumeType,
 };
 use base64::Engine;
 
+use super::network::NetworkPlan;
 use super::{filter, state_backoff};
 use crate::aws::{error_code, sdk_error};
 use crate::build::{tags, BuildState, Step, StepFuture};
 use crate::error::{Error, Result};
 use crate::poll::{wait_until, Backoff, Check};
-use crate::recipe::BlockDevice;
+use crate::recipe::{BlockDevice, RunOptions};
 
 /// How long a fresh instance profile may stay invisible to EC2. AWS
 /// documents "a few seconds"; Packer users report up to a minute.
@@ -119,21 +122,21 @@ async fn launch(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     if let Some(ud) = &src.user_data {
         req = req.user_data(base64::engine::general_purpose::STANDARD.encode(ud));
     }
-    if let Some(public) = src.associate_public_ip_address {
-        let mut nic = InstanceNetworkInterfaceSpecification::builder()
+    let subnet = state.network.subnet_id.clone();
+    if let (Some(public), Some(s)) = (src.associate_public_ip_address, &subnet) {
+        let nic = InstanceNetworkInterfaceSpecification::builder()
             .device_index(0)
             .associate_public_ip_address(public)
             .delete_on_termination(true)
-            .set_groups(Some(state.security_group_ids.clone()));
-        if let Some(s) = &src.subnet_id {
-            nic = nic.subnet_id(s);
-        }
+            .set_groups(Some(state.security_group_ids.clone()))
+            .subnet_id(s);
         req = req.network_interfaces(nic.build());
     } else {
         req = req
             .set_security_group_ids(Some(state.security_group_ids.clone()))
-            .set_subnet_id(src.subnet_id.clone());
+            .set_subnet_id(subnet);
     }
+    req = run_options(req, &src.instance_type, &src.run, &state.network);
 
     // Retry only the IAM propagation race, with backoff.
     let retried = std::sync::atomic::AtomicU32::new(0);
@@ -183,6 +186,74 @@ async fn launch(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
         state_backoff(state),
     )
     .await
+}
+
+/// Packer's run options that RunInstances carries: placement, EBS
+/// optimisation, the CPU credit option of burstable types (`standard`
+/// unless unlimited is asked, as Packer sets it), capacity reservations
+/// and license configurations.
+fn run_options(
+    mut req: RunInstancesFluentBuilder,
+    instance_type: &str,
+    run: &RunOptions,
+    network: &NetworkPlan,
+) -> RunInstancesFluentBuilder {
+    let p = &run.placement;
+    if network.availability_zone.is_some()
+        || p.tenancy.is_some()
+        || p.host_resource_group_arn.is_some()
+        || p.host_id.is_some()
+    {
+        req = req.placement(
+            Placement::builder()
+                .set_availability_zone(network.availability_zone.clone())
+                .set_tenancy(p.tenancy.as_deref().map(Tenancy::from))
+                .set_host_resource_group_arn(p.host_resource_group_arn.clone())
+                .set_host_id(p.host_id.clone())
+                .build(),
+        );
+    }
+    req = req.ebs_optimized(run.ebs_optimized);
+    if crate::recipe::is_burstable(instance_type) {
+        let credits = if run.enable_unlimited_credits {
+            "unlimited"
+        } else {
+            "standard"
+        };
+        req = req.credit_specification(
+            CreditSpecificationRequest::builder()
+                .cpu_credits(credits)
+                .build(),
+        );
+    }
+    let target = (run.capacity_reservation_id.is_some()
+        || run.capacity_reservation_group_arn.is_some())
+    .then(|| {
+        CapacityReservationTarget::builder()
+            .set_capacity_reservation_id(run.capacity_reservation_id.clone())
+            .set_capacity_reservation_resource_group_arn(run.capacity_reservation_group_arn.clone())
+            .build()
+    });
+    if target.is_some() || run.capacity_reservation_preference.is_some() {
+        req = req.capacity_reservation_specification(
+            CapacityReservationSpecification::builder()
+                .set_capacity_reservation_preference(
+                    run.capacity_reservation_preference
+                        .as_deref()
+                        .map(CapacityReservationPreference::from),
+                )
+                .set_capacity_reservation_target(target)
+                .build(),
+        );
+    }
+    for arn in &run.license_configuration_arns {
+        req = req.license_specifications(
+            LicenseConfigurationRequest::builder()
+                .license_configuration_arn(arn)
+                .build(),
+        );
+    }
+    req
 }
 
 fn is_iam_propagation<R>(

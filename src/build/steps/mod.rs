@@ -4,6 +4,7 @@ pub mod copy_regions;
 pub mod create_image;
 pub mod instance_profile;
 pub mod launch;
+pub mod network;
 pub mod preflight;
 pub mod provision;
 pub mod publish;
@@ -30,6 +31,7 @@ pub fn pipeline() -> Vec<Box<dyn Step>> {
         Box::new(source_ami::SourceAmi),
         Box::new(reuse::Reuse),
         Box::new(preflight::NameCheck),
+        Box::new(network::Network),
         Box::new(instance_profile::InstanceProfile),
         Box::new(security_group::SecurityGroup),
         Box::new(launch::Launch),

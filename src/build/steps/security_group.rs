@@ -1,11 +1,13 @@
 //! A temporary security group with no inbound rules (SSM needs none; the
-//! default egress rule lets the agent reach its endpoints), unless the
-//! recipe names `security_group_ids`.
+//! default egress rule lets the agent reach its endpoints) in the VPC the
+//! network step chose, unless the recipe names `security_group_ids` or a
+//! `security_group_filter`.
 
 use std::time::Duration;
 
 use aws_sdk_ec2::types::ResourceType;
 
+use super::network::uses_own_groups;
 use super::{filter, state_backoff};
 use crate::aws::{error_code, sdk_error};
 use crate::build::{tags, BuildState, Step, StepFuture};
@@ -20,8 +22,8 @@ impl Step for SecurityGroup {
     }
     fn run<'a>(&'a mut self, state: &'a mut BuildState) -> StepFuture<'a, Result<()>> {
         Box::pin(async move {
-            if !state.source.security_group_ids.is_empty() {
-                state.security_group_ids = state.source.security_group_ids.clone();
+            if uses_own_groups(state) {
+                // The network step found them.
                 return Ok(());
             }
             let step = state
@@ -29,7 +31,11 @@ impl Step for SecurityGroup {
                 .step(&format!("{}: temporary security group", state.label()));
             let ec2 = state.aws.ec2(state.region());
             let r = async {
-                let vpc = vpc_id(state, &ec2).await?;
+                let vpc = state
+                    .network
+                    .vpc_id
+                    .clone()
+                    .ok_or_else(|| Error::build("no VPC for the temporary security group"))?;
                 let mut t = tags::build_tags(state);
                 t.insert("Name".into(), format!("amibake {}", state.build_id));
                 let out = ec2
@@ -61,7 +67,7 @@ impl Step for SecurityGroup {
             if state.released {
                 return Ok(());
             }
-            if !state.source.security_group_ids.is_empty() {
+            if uses_own_groups(state) {
                 return Ok(());
             }
             let ec2 = state.aws.ec2(state.region());
@@ -114,45 +120,4 @@ pub async fn delete_security_group(
         },
     )
     .await
-}
-
-async fn vpc_id(state: &BuildState, ec2: &aws_sdk_ec2::Client) -> Result<String> {
-    if let Some(v) = &state.source.vpc_id {
-        return Ok(v.clone());
-    }
-    if let Some(subnet) = &state.source.subnet_id {
-        let out = ec2
-            .describe_subnets()
-            .subnet_ids(subnet)
-            .send()
-            .await
-            .map_err(|e| match error_code(&e) {
-                Some("InvalidSubnetID.NotFound") => Error::build(format!(
-                    "subnet {subnet} does not exist in {}",
-                    state.region()
-                ))
-                .with_hint("check subnet_id and region in the recipe"),
-                _ => sdk_error("ec2:DescribeSubnets", &e),
-            })?;
-        return out
-            .subnets()
-            .first()
-            .and_then(|s| s.vpc_id())
-            .map(str::to_owned)
-            .ok_or_else(|| Error::build(format!("subnet {subnet} not found")));
-    }
-    let out = ec2
-        .describe_vpcs()
-        .filters(filter("isDefault", &["true"]))
-        .send()
-        .await
-        .map_err(|e| sdk_error("ec2:DescribeVpcs", &e))?;
-    out.vpcs()
-        .first()
-        .and_then(|v| v.vpc_id())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::build(format!("region {} has no default VPC", state.region()))
-                .with_hint("set subnet_id (or vpc_id) in the recipe to a subnet with a route to the SSM endpoints")
-        })
 }

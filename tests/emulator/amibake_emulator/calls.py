@@ -17,6 +17,10 @@ def record(info: RequestInfo, status: int, started: float) -> None:
         "time": started,
         "status": status,
         "duration": round(time.time() - started, 6),
+        # What a query-protocol call sent (EC2, IAM, STS, CloudFormation,
+        # Auto Scaling), flattened as on the wire ("Placement.Tenancy"),
+        # so tests can check what AWS was asked and not only what it keeps.
+        "params": {k: v for k, v in info.params.items() if k not in ("Action", "Version")},
     }
     with STATE.calls_lock:
         STATE.calls.append(entry)
