@@ -114,7 +114,7 @@ impl<'b> Fields<'b> {
         Some((v, attr.value.span()))
     }
 
-    /// Whether the attribute is set to something other than null. (A value
+    /// Whether the attribute is set to something other than null or "". (A value
     /// that fails to evaluate counts as set: its error is reported anyway.)
     pub fn is_set(&mut self, l: &mut Loader, name: &'static str) -> bool {
         match self.attr(name) {
@@ -122,7 +122,9 @@ impl<'b> Fields<'b> {
             Some(attr) => {
                 !matches!(&attr.value, hcl::edit::expr::Expression::Null(_)) && {
                     let saved = l.diags.len();
-                    let null = l.eval(&attr.value).is_some_and(|v| v.is_null());
+                    let null = l
+                        .eval(&attr.value)
+                        .is_some_and(|v| v.is_null() || v.as_str() == Some(""));
                     l.diags.truncate(saved);
                     !null
                 }
@@ -130,9 +132,13 @@ impl<'b> Fields<'b> {
         }
     }
 
+    /// A string option. An empty string is unset, as for every string
+    /// option of Packer's plugins (Go's zero value): templates write
+    /// `default = ""` for "not given".
     pub fn string(&mut self, l: &mut Loader, name: &'static str) -> Option<String> {
         let (v, span) = self.value(l, name)?;
         match as_string(&v) {
+            Some(s) if s.is_empty() => None,
             Some(s) => Some(s),
             None => {
                 l.error(

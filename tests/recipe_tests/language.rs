@@ -169,6 +169,15 @@ fn null_means_unset() {
     let recipe = r.load(&Inputs::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(recipe.sources[0].subnet_id, None);
     assert_eq!(recipe.sources[0].tags.len(), 1);
+
+    // An empty string is unset too, as for every string option in Packer
+    // (templates write `default = ""` for "not given").
+    let r = TempRecipe::new(&(source("  subnet_id = \"\"\n  kms_key_id = \"\"\n") + BUILD));
+    let recipe = r.load(&Inputs::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(recipe.sources[0].subnet_id, None);
+    let r = TempRecipe::new(&(source("").replace("\"web-image\"", "\"\"") + BUILD));
+    let e = r.load(&Inputs::default()).unwrap_err();
+    assert!(e.iter().any(|d| d.message.contains("missing the required setting `ami_name`")), "{e}");
 }
 
 #[test]
