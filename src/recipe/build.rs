@@ -184,7 +184,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
         let provisioners: Vec<Provisioner> = provisioner_blocks
             .iter()
             .enumerate()
-            .filter_map(|(n, b)| read_provisioner(l, b, n + 1, &source_names))
+            .flat_map(|(n, b)| read_provisioner(l, b, n + 1, &source_names))
             .collect();
         let post_processors: Vec<PostProcessor> = pp_blocks
             .iter()
@@ -299,7 +299,34 @@ pub(super) fn read_only_except(
     (only, except)
 }
 
+/// One provisioner block; a `file` provisioner with `sources` becomes one
+/// upload per source into the same directory (Packer's meaning).
 fn read_provisioner(
+    l: &mut Loader,
+    block: &Block,
+    position: usize,
+    source_names: &[String],
+) -> Vec<Provisioner> {
+    if super::variables::single_label(
+        l,
+        block,
+        "provisioner",
+        "provisioner \"shell\" { inline = [...] }",
+    )
+    .as_deref()
+        == Some("file")
+    {
+        return read_file(l, block, position, source_names)
+            .into_iter()
+            .map(Provisioner::File)
+            .collect();
+    }
+    read_one_provisioner(l, block, position, source_names)
+        .into_iter()
+        .collect()
+}
+
+fn read_one_provisioner(
     l: &mut Loader,
     block: &Block,
     position: usize,
@@ -313,7 +340,6 @@ fn read_provisioner(
     )?;
     match kind.as_str() {
         "shell" => read_shell(l, block, position, source_names).map(Provisioner::Shell),
-        "file" => read_file(l, block, position, source_names).map(Provisioner::File),
         "shell-local" => super::local::read_shell_local(l, block, position, source_names)
             .map(Provisioner::ShellLocal),
         "breakpoint" => super::local::read_breakpoint(l, block, position, source_names)
@@ -512,10 +538,11 @@ fn read_file(
     block: &Block,
     position: usize,
     source_names: &[String],
-) -> Option<FileProvisioner> {
+) -> Vec<FileProvisioner> {
     let mut f = Fields::of_block(block, format!("provisioner {position} (file)"));
     let mark = l.mark();
     let common = read_common(l, &mut f, source_names);
+    let sources = f.string_list(l, "sources");
     let source = f.string(l, "source");
     let content = f.string(l, "content");
     let generated = f.bool(l, "generated").unwrap_or(false);
@@ -546,7 +573,39 @@ fn read_file(
             );
         }
     }
+    if let Some(list) = &sources {
+        if source.is_some() || content.is_some() {
+            l.error(
+                f.value_span("sources"),
+                "`sources` cannot be combined with `source` or `content`",
+            )
+            .hint = Some("list every file in `sources`".into());
+        } else if list.len() > 1 && !destination.as_deref().is_some_and(|d| d.ends_with('/')) {
+            l.error(
+                f.value_span("destination"),
+                "with several `sources` the destination must be a directory ending in `/`",
+            )
+            .hint = Some(
+                "Packer's rule: every source lands in that directory under its own name".into(),
+            );
+        }
+    }
+    let payloads: Vec<FilePayload> = match sources {
+        Some(list) if source.is_none() && content.is_none() => list
+            .iter()
+            .map(|s| {
+                let path: PathBuf = l.resolve_path(s);
+                if !generated && std::fs::metadata(&path).is_err() {
+                    l.error(f.value_span("sources"), format!("cannot read `{}`: no such file or directory", path.display()))
+                        .hint = Some("paths are relative to the recipe's directory; set generated = true for files made during the build".into());
+                }
+                FilePayload::Source(path)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let payload = match (source, content) {
+        _ if !payloads.is_empty() => None,
         (Some(_), Some(_)) => {
             l.error(
                 f.value_span("content"),
@@ -559,7 +618,7 @@ fn read_file(
         (None, None) => {
             l.error(
                 f.span(),
-                format!("{} needs `source` or `content`", f.what()),
+                format!("{} needs `source`, `sources` or `content`", f.what()),
             );
             None
         }
@@ -574,14 +633,18 @@ fn read_file(
         (None, Some(c)) => Some(FilePayload::Content(c)),
     };
     f.finish(l);
-    if l.errors_since(mark) {
-        return None;
-    }
-    Some(FileProvisioner {
-        common,
-        payload: payload?,
-        destination: destination?,
-    })
+    let (Some(destination), false) = (destination, l.errors_since(mark)) else {
+        return Vec::new();
+    };
+    payloads
+        .into_iter()
+        .chain(payload)
+        .map(|payload| FileProvisioner {
+            common: common.clone(),
+            payload,
+            destination: destination.clone(),
+        })
+        .collect()
 }
 
 fn read_post_processor(

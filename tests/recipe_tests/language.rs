@@ -177,7 +177,12 @@ fn null_means_unset() {
     assert_eq!(recipe.sources[0].subnet_id, None);
     let r = TempRecipe::new(&(source("").replace("\"web-image\"", "\"\"") + BUILD));
     let e = r.load(&Inputs::default()).unwrap_err();
-    assert!(e.iter().any(|d| d.message.contains("missing the required setting `ami_name`")), "{e}");
+    assert!(
+        e.iter().any(|d| d
+            .message
+            .contains("missing the required setting `ami_name`")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -509,6 +514,47 @@ fn a_variable_without_value_is_reported_once() {
     assert_eq!(e.len(), 1, "{e}");
     assert!(
         e.0[0].message.contains("variable `region` is not set"),
+        "{e}"
+    );
+}
+
+#[test]
+fn file_sources_upload_several_files_into_one_directory() {
+    let text = source("")
+        + "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"file\" {\n    sources = [\"a.sh\", \"b.service\"]\n    destination = \"/tmp/\"\n  }\n}\n";
+    let r = TempRecipe::new(&text);
+    r.file("a.sh", "echo a\n");
+    r.file("b.service", "[Unit]\n");
+    let recipe = r.load(&Inputs::default()).unwrap_or_else(|e| panic!("{e}"));
+    let files: Vec<(String, String)> = recipe.builds[0]
+        .provisioners
+        .iter()
+        .map(|p| match p {
+            Provisioner::File(f) => match &f.payload {
+                recipe::FilePayload::Source(s) => (
+                    s.file_name().unwrap().to_string_lossy().into_owned(),
+                    f.destination.clone(),
+                ),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            ("a.sh".into(), "/tmp/".into()),
+            ("b.service".into(), "/tmp/".into())
+        ]
+    );
+
+    let r = TempRecipe::new(&text.replace("\"/tmp/\"", "\"/tmp/x\""));
+    r.file("a.sh", "");
+    r.file("b.service", "");
+    let e = r.load(&Inputs::default()).unwrap_err();
+    assert!(
+        e.iter()
+            .any(|d| d.message.contains("must be a directory ending in `/`")),
         "{e}"
     );
 }
