@@ -27,9 +27,6 @@ static SSM_PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
-const IGNORED_SSH: &str =
-    "amibake provisions over AWS Systems Manager, so SSH settings have no effect";
-
 /// Read one `amazon-ebs` source named `name` from `body` (a top-level
 /// source block's body, or one merged with a build-level `source` block).
 pub(crate) fn read(
@@ -247,40 +244,7 @@ pub(crate) fn read(
     let retention = read_retention(l, &mut f);
     let access = super::access::read(l, &mut f);
 
-    f.ignore_prefix("ssh_", IGNORED_SSH);
-    f.ignore_prefix("winrm_", IGNORED_SSH);
-    f.ignore_prefix("temporary_key_pair_", IGNORED_SSH);
-    f.ignore_prefix(
-        "temporary_security_group_source_",
-        "amibake's temporary security group has no inbound rule at all",
-    );
-    f.ignore(
-        &[
-            "pause_before_connecting",
-            "pause_before_ssm",
-            "session_manager_port",
-            "windows_password_timeout",
-        ],
-        IGNORED_SSH,
-    );
-    f.ignore(
-        &[
-            "skip_region_validation",
-            "skip_metadata_api_check",
-            "skip_profile_validation",
-        ],
-        "amibake validates regions and credentials itself before launching",
-    );
-    f.ignore(
-        &[
-            "ena_support",
-            "sriov_support",
-            "shutdown_behavior",
-            "disable_stop_instance",
-        ],
-        "amibake decides this itself (see docs/recipes.md)",
-    );
-    f.ignore(&["temporary_iam_instance_profile_policy_document"], "the temporary instance profile gets AmazonSSMManagedInstanceCore only; pass iam_instance_profile for more");
+    super::ignored::apply(&mut f, super::ignored::SOURCE);
     f.finish(l);
 
     if l.errors_since(mark) {
