@@ -300,7 +300,8 @@ impl<'b> Fields<'b> {
     /// (a template full of `ssh_*` settings gets one line, not twenty).
     pub fn finish(self, l: &mut Loader) {
         let mut seen = std::collections::HashSet::new();
-        let mut ignored: Vec<(&'static str, Vec<String>, Option<Range<usize>>)> = Vec::new();
+        // (reason, the options present, where the first one is)
+        let mut ignored: Vec<IgnoredGroup> = Vec::new();
         let mut note_ignored =
             |name: &str, why: &'static str, span: Option<Range<usize>>| match ignored
                 .iter_mut()
@@ -373,6 +374,9 @@ impl<'b> Fields<'b> {
 }
 
 /// Strings, numbers and bools convert to strings, as HCL's type system does.
+/// Ignored options of one reason: the reason, their names, the first's place.
+type IgnoredGroup = (&'static str, Vec<String>, Option<Range<usize>>);
+
 /// A value that is known only at build time reads as [`KNOWN_LATER`], so
 /// that `validate` and `inspect` can go on; checks skip such text.
 pub fn as_string(v: &Value) -> Option<String> {
