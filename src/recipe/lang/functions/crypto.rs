@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 
-use super::{p, FnCtx, Func, Kind, ParamType, Value};
+use super::{p, str_arg, FnCtx, Func, Kind, ParamType, Value};
 
 pub(super) static FUNCS: &[Func] = &[
     Func {
@@ -94,11 +94,6 @@ pub(super) static FUNCS: &[Func] = &[
     },
 ];
 
-/// The string argument at `i` (the caller has converted it).
-fn arg_str(args: &[Value], i: usize) -> &str {
-    args[i].as_str().unwrap_or_default()
-}
-
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
@@ -118,33 +113,33 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn base64sha256(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(b64(&digest::<sha2::Sha256>(arg_str(
+    Ok(Value::String(b64(&digest::<sha2::Sha256>(str_arg(
         &args, 0,
     )))))
 }
 
 fn base64sha512(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(b64(&digest::<sha2::Sha512>(arg_str(
+    Ok(Value::String(b64(&digest::<sha2::Sha512>(str_arg(
         &args, 0,
     )))))
 }
 
 fn md5_fn(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(hex(&digest::<md5::Md5>(arg_str(&args, 0)))))
+    Ok(Value::String(hex(&digest::<md5::Md5>(str_arg(&args, 0)))))
 }
 
 fn sha1_fn(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(hex(&digest::<sha1::Sha1>(arg_str(&args, 0)))))
+    Ok(Value::String(hex(&digest::<sha1::Sha1>(str_arg(&args, 0)))))
 }
 
 fn sha256_fn(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(hex(&digest::<sha2::Sha256>(arg_str(
+    Ok(Value::String(hex(&digest::<sha2::Sha256>(str_arg(
         &args, 0,
     )))))
 }
 
 fn sha512_fn(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(hex(&digest::<sha2::Sha512>(arg_str(
+    Ok(Value::String(hex(&digest::<sha2::Sha512>(str_arg(
         &args, 0,
     )))))
 }
@@ -168,7 +163,7 @@ fn bcrypt_fn(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
             "error occurred generating password: cost {cost} is outside allowed range (4,31)"
         ));
     }
-    let password = arg_str(&args, 0);
+    let password = str_arg(&args, 0);
     if password.len() > 72 {
         return Err("error occurred generating password: password length exceeds 72 bytes".into());
     }
@@ -233,8 +228,8 @@ fn pem_decode(text: &str) -> Option<Pem> {
 
 fn rsadecrypt(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     use rsa::pkcs1::DecodeRsaPrivateKey as _;
-    let ciphertext = arg_str(&args, 0);
-    let key = arg_str(&args, 1);
+    let ciphertext = str_arg(&args, 0);
+    let key = str_arg(&args, 1);
     let raw = super::encoding::go_base64_decode(ciphertext).map_err(|_| {
         format!("failed to decode input {ciphertext:?}: cipher text must be base64-encoded")
     })?;
@@ -262,7 +257,7 @@ fn uuidv4(_: &FnCtx, _: Vec<Value>) -> Result<Value, String> {
 }
 
 fn uuidv5(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let ns = arg_str(&args, 0);
+    let ns = str_arg(&args, 0);
     let namespace = match ns {
         "dns" => uuid::Uuid::NAMESPACE_DNS,
         "url" => uuid::Uuid::NAMESPACE_URL,
@@ -274,7 +269,7 @@ fn uuidv5(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
             )
         })?,
     };
-    let name = arg_str(&args, 1);
+    let name = str_arg(&args, 1);
     Ok(Value::String(
         uuid::Uuid::new_v5(&namespace, name.as_bytes()).to_string(),
     ))

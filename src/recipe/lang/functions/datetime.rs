@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
 
 use super::super::value::Value;
-use super::{p, FnCtx, Func, Kind, ParamType};
+use super::{p, str_arg, FnCtx, Func, Kind, ParamType};
 
 pub(super) static FUNCS: &[Func] = &[
     Func {
@@ -83,22 +83,18 @@ pub(super) static FUNCS: &[Func] = &[
 /// (whole seconds, `Z` for UTC).
 const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
 
-fn string_arg(args: &[Value], i: usize) -> &str {
-    args.get(i).and_then(Value::as_str).unwrap_or_default()
-}
-
 fn start_utc(ctx: &FnCtx) -> OffsetDateTime {
     ctx.start.to_offset(UtcOffset::UTC)
 }
 
 fn formatdate(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let t = parse_rfc3339(string_arg(&args, 1), b'T')?;
-    format_date(string_arg(&args, 0), t).map(Value::String)
+    let t = parse_rfc3339(str_arg(&args, 1), b'T')?;
+    format_date(str_arg(&args, 0), t).map(Value::String)
 }
 
 fn timeadd(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let t = parse_rfc3339(string_arg(&args, 0), b'T')?;
-    let nanos = parse_go_duration(string_arg(&args, 1))?;
+    let t = parse_rfc3339(str_arg(&args, 0), b'T')?;
+    let nanos = parse_go_duration(str_arg(&args, 1))?;
     // Go durations fit an i64 of nanoseconds (parse_go_duration checks).
     let d = time::Duration::nanoseconds(nanos as i64);
     let sum = t
@@ -135,7 +131,7 @@ fn legacy_strftime(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn rfc3339_parse(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let text = string_arg(&args, 0);
+    let text = str_arg(&args, 0);
     // RFC 3339 §5.6 allows a space instead of `T`; Packer accepts both.
     let t = parse_rfc3339(text, b'T')
         .or_else(|_| parse_rfc3339(text, b' '))

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 
 use super::super::value::format_number;
-use super::{p, p_null, FnCtx, Func, Kind, ParamType, Value};
+use super::{p, p_null, str_arg, FnCtx, Func, Kind, ParamType, Value};
 
 pub(super) static FUNCS: &[Func] = &[
     Func {
@@ -112,11 +112,6 @@ pub(super) static FUNCS: &[Func] = &[
     },
 ];
 
-/// The string argument at `i` (the caller has converted it).
-fn arg_str(args: &[Value], i: usize) -> &str {
-    args[i].as_str().unwrap_or_default()
-}
-
 // ---------------------------------------------------------------- base64
 
 /// Go's `base64.StdEncoding.DecodeString`: padding required, line breaks
@@ -138,7 +133,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn base64decode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let s = arg_str(&args, 0);
+    let s = str_arg(&args, 0);
     let bytes = go_base64_decode(s).map_err(|_| format!("failed to decode base64 data '{s}'"))?;
     String::from_utf8(bytes)
         .map(Value::String)
@@ -146,7 +141,7 @@ fn base64decode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn base64encode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::String(b64(arg_str(&args, 0).as_bytes())))
+    Ok(Value::String(b64(str_arg(&args, 0).as_bytes())))
 }
 
 /// gzip as Packer's Go code writes it: a header with no name and no
@@ -154,7 +149,7 @@ fn base64encode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 /// empty final stored block (as `Close` does), then CRC-32 and length.
 fn base64gzip(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     use flate2::{Compress, Compression, Crc, FlushCompress};
-    let input = arg_str(&args, 0).as_bytes();
+    let input = str_arg(&args, 0).as_bytes();
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
     let mut deflate = Compress::new(Compression::new(6), false);
     let mut body = Vec::with_capacity(input.len() + 64);
@@ -255,8 +250,8 @@ fn lookup_encoding(name: &str) -> Result<(TextEncoding, &'static str), String> {
 }
 
 fn textencodebase64(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let (enc, name) = lookup_encoding(arg_str(&args, 1))?;
-    let s = arg_str(&args, 0);
+    let (enc, name) = lookup_encoding(str_arg(&args, 1))?;
+    let s = str_arg(&args, 0);
     let unrepresentable =
         || format!("the given string contains characters that cannot be represented in {name}");
     let bytes: Vec<u8> = match enc {
@@ -282,8 +277,8 @@ fn textencodebase64(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn textdecodebase64(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let (enc, name) = lookup_encoding(arg_str(&args, 1))?;
-    let source = arg_str(&args, 0);
+    let (enc, name) = lookup_encoding(str_arg(&args, 1))?;
+    let source = str_arg(&args, 0);
     let bytes = go_base64_decode(source).map_err(|e| {
         let offset = match e {
             base64::DecodeError::InvalidByte(at, _)
@@ -339,7 +334,7 @@ fn textdecodebase64(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 /// Go's `url.QueryEscape`.
 fn urlencode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     let mut out = String::new();
-    for b in arg_str(&args, 0).bytes() {
+    for b in str_arg(&args, 0).bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(char::from(b))
@@ -357,7 +352,7 @@ fn urlencode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 /// strict quotes, blank lines skipped, every record as wide as the
 /// header), as cty's stdlib uses it.
 fn csvdecode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let mut reader = CsvReader::new(arg_str(&args, 0));
+    let mut reader = CsvReader::new(str_arg(&args, 0));
     let header = match reader.record() {
         None => return Err("missing header line".into()),
         Some(Err(e)) => return Err(e),
@@ -484,7 +479,7 @@ impl CsvReader {
 
 fn jsondecode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     use serde::de::DeserializeSeed as _;
-    let src = arg_str(&args, 0);
+    let src = str_arg(&args, 0);
     let mut de = serde_json::Deserializer::from_str(src);
     let v = JsonSeed.deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
@@ -974,7 +969,7 @@ impl YamlEmitter {
 
 fn yamldecode(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     use serde::de::DeserializeSeed as _;
-    let src = arg_str(&args, 0);
+    let src = str_arg(&args, 0);
     let parsed = YamlSeed { src }
         .deserialize(serde_norway::Deserializer::from_str(src))
         .map_err(|e| e.to_string())?;

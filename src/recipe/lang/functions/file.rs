@@ -15,7 +15,7 @@ use std::io::ErrorKind;
 use base64::Engine;
 
 use super::super::value::Value;
-use super::{p, p_null, FnCtx, Func, Kind, ParamType};
+use super::{p, p_null, str_arg, FnCtx, Func, Kind, ParamType};
 
 pub(super) static FUNCS: &[Func] = &[
     Func {
@@ -138,10 +138,6 @@ pub(super) static FUNCS: &[Func] = &[
     },
 ];
 
-fn string_arg(args: &[Value], i: usize) -> &str {
-    args.get(i).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// Never runs: `call()` refuses `Kind::Unavailable` rows with their advice.
 fn unavailable(_: &FnCtx, _: Vec<Value>) -> Result<Value, String> {
     Err("not available in amibake".into())
@@ -244,7 +240,7 @@ fn resolve(ctx: &FnCtx, path: &str) -> Result<String, String> {
 
 fn basename(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // Go's filepath.Base: trailing slashes ignored, "." for "", "/" for "/".
-    let path = string_arg(&args, 0);
+    let path = str_arg(&args, 0);
     if path.is_empty() {
         return Ok(Value::str("."));
     }
@@ -257,7 +253,7 @@ fn basename(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 
 fn dirname(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // Go's filepath.Dir: everything up to the last `/`, cleaned.
-    let path = string_arg(&args, 0);
+    let path = str_arg(&args, 0);
     let dir = match path.rfind('/') {
         Some(i) => &path[..=i],
         None => "",
@@ -268,7 +264,7 @@ fn dirname(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 fn abspath(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // Go's filepath.Abs: relative to the process's working directory (not
     // the recipe's), as Packer's abspath is.
-    let path = string_arg(&args, 0);
+    let path = str_arg(&args, 0);
     if path.starts_with('/') {
         return Ok(Value::String(clean(path)));
     }
@@ -278,14 +274,14 @@ fn abspath(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn pathexpand(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    expand_home(ctx, string_arg(&args, 0)).map(Value::String)
+    expand_home(ctx, str_arg(&args, 0)).map(Value::String)
 }
 
 fn env(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     if !ctx.allow_env {
         return Err("can only be used in variable defaults, as in Packer".into());
     }
-    let value = ctx.env.get(string_arg(&args, 0)).cloned();
+    let value = ctx.env.get(str_arg(&args, 0)).cloned();
     Ok(Value::String(value.unwrap_or_default()))
 }
 
@@ -299,7 +295,7 @@ fn read(ctx: &FnCtx, path: &str) -> Result<Vec<u8>, String> {
 }
 
 fn file(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let path = string_arg(&args, 0);
+    let path = str_arg(&args, 0);
     let bytes = read(ctx, path)?;
     String::from_utf8(bytes).map(Value::String).map_err(|_| {
         format!(
@@ -310,14 +306,14 @@ fn file(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn filebase64(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let bytes = read(ctx, string_arg(&args, 0))?;
+    let bytes = read(ctx, str_arg(&args, 0))?;
     Ok(Value::String(
         base64::engine::general_purpose::STANDARD.encode(bytes),
     ))
 }
 
 fn fileexists(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let full = resolve(ctx, string_arg(&args, 0))?;
+    let full = resolve(ctx, str_arg(&args, 0))?;
     match fs::metadata(&full) {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(Value::Bool(false)),
         Err(_) => Err(format!("failed to stat {full}")),
@@ -368,13 +364,13 @@ fn mode_string(m: &fs::Metadata) -> String {
 }
 
 fn fileset(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let path = string_arg(&args, 0);
+    let path = str_arg(&args, 0);
     let base = if path.starts_with('/') {
         clean(path)
     } else {
         join(&ctx.basedir.to_string_lossy(), path)
     };
-    let pattern = join(&base, string_arg(&args, 1));
+    let pattern = join(&base, str_arg(&args, 1));
     let mut found = Vec::new();
     glob(&pattern, &mut found).map_err(|e| format!("failed to glob pattern ({pattern}): {e}"))?;
     let mut out = Vec::new();
@@ -635,15 +631,15 @@ fn fetch_secret(ctx: &FnCtx, name: &str) -> Result<Option<String>, String> {
 }
 
 fn aws_secretsmanager(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let key = string_arg(&args, 1);
-    let Some(secret) = fetch_secret(ctx, string_arg(&args, 0))? else {
+    let key = str_arg(&args, 1);
+    let Some(secret) = fetch_secret(ctx, str_arg(&args, 0))? else {
         return Ok(Value::Unknown(super::super::value::Type::String));
     };
     secret_value(&secret, key).map(Value::String)
 }
 
 fn aws_secretsmanager_raw(ctx: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    match fetch_secret(ctx, string_arg(&args, 0))? {
+    match fetch_secret(ctx, str_arg(&args, 0))? {
         Some(secret) => Ok(Value::String(secret)),
         None => Ok(Value::Unknown(super::super::value::Type::String)),
     }

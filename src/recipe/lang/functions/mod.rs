@@ -300,6 +300,12 @@ pub fn docs_table() -> String {
     out
 }
 
+/// The string argument `i` (converted by [`call`] already), or "" when an
+/// optional one is absent.
+pub(super) fn str_arg(args: &[Value], i: usize) -> &str {
+    args.get(i).and_then(Value::as_str).unwrap_or_default()
+}
+
 /// A stand-in implementation for rows the evaluator handles itself.
 pub(super) fn special(_: &FnCtx, _: Vec<Value>) -> Result<Value, String> {
     Err("evaluated by the expression evaluator".into())

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use regex::{Captures, Regex};
 
 use super::super::value::{format_number, parse_number, Value};
-use super::{p, p_null, FnCtx, Func, Kind, ParamType};
+use super::{p, p_null, str_arg, FnCtx, Func, Kind, ParamType};
 
 const S: ParamType = ParamType::String;
 const N: ParamType = ParamType::Number;
@@ -208,11 +208,6 @@ pub(super) static FUNCS: &[Func] = &[
 // ---------------------------------------------------------------------------
 // Argument helpers
 
-/// The string argument `i` (converted by `call()` already).
-fn arg(args: &[Value], i: usize) -> &str {
-    args[i].as_str().unwrap_or_default()
-}
-
 /// A whole number argument, as cty's conversion to a Go `int` requires.
 fn whole(v: &Value, name: &str) -> Result<i64, String> {
     match v.as_f64() {
@@ -230,12 +225,12 @@ fn string(s: impl Into<String>) -> Result<Value, String> {
 
 fn chomp(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // cty: `(?:\r\n?|\n)*\z` replaced by nothing, i.e. every trailing CR/LF.
-    string(arg(&args, 0).trim_end_matches(['\r', '\n']))
+    string(str_arg(&args, 0).trim_end_matches(['\r', '\n']))
 }
 
 fn clean_resource_name(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // amibake's rule: keep what AMI names allow, replace the rest with `-`.
-    let s: String = arg(&args, 0)
+    let s: String = str_arg(&args, 0)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "()[]./-'@_ ".contains(c) {
@@ -249,15 +244,17 @@ fn clean_resource_name(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn endswith(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::Bool(arg(&args, 0).ends_with(arg(&args, 1))))
+    Ok(Value::Bool(str_arg(&args, 0).ends_with(str_arg(&args, 1))))
 }
 
 fn startswith(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::Bool(arg(&args, 0).starts_with(arg(&args, 1))))
+    Ok(Value::Bool(
+        str_arg(&args, 0).starts_with(str_arg(&args, 1)),
+    ))
 }
 
 fn strcontains(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    Ok(Value::Bool(arg(&args, 0).contains(arg(&args, 1))))
+    Ok(Value::Bool(str_arg(&args, 0).contains(str_arg(&args, 1))))
 }
 
 fn indent(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
@@ -266,11 +263,11 @@ fn indent(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
         return Err("spaces must not be negative".into());
     }
     let pad = format!("\n{}", " ".repeat(spaces as usize));
-    string(arg(&args, 1).replace('\n', &pad))
+    string(str_arg(&args, 1).replace('\n', &pad))
 }
 
 fn join(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let sep = arg(&args, 0);
+    let sep = str_arg(&args, 0);
     let lists = &args[1..];
     if lists.is_empty() {
         return Err("at least one list is required".into());
@@ -301,7 +298,7 @@ fn replace(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // Packer's `replace` is cty's: a plain substring, never a regular
     // expression (Terraform's `/.../` form is not Packer's; use
     // `regex_replace`).
-    let (s, sub, rep) = (arg(&args, 0), arg(&args, 1), arg(&args, 2));
+    let (s, sub, rep) = (str_arg(&args, 0), str_arg(&args, 1), str_arg(&args, 2));
     if sub.is_empty() {
         // Go's strings.Replace with an empty old string inserts the
         // replacement before every character and at the end.
@@ -317,7 +314,7 @@ fn replace(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn split(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let (sep, s) = (arg(&args, 0), arg(&args, 1));
+    let (sep, s) = (str_arg(&args, 0), str_arg(&args, 1));
     let parts: Vec<Value> = if sep.is_empty() {
         // Go's strings.Split with an empty separator: one element per
         // character (none for the empty string).
@@ -330,7 +327,7 @@ fn split(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 
 fn strrev(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     string(
-        graphemes(arg(&args, 0))
+        graphemes(str_arg(&args, 0))
             .into_iter()
             .rev()
             .collect::<String>(),
@@ -339,7 +336,7 @@ fn strrev(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 
 fn substr(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // cty's SubstrFunc, step by step (grapheme clusters, no range errors).
-    let s = arg(&args, 0);
+    let s = str_arg(&args, 0);
     let mut offset = whole(&args[1], "offset")?;
     let length = whole(&args[2], "length")?;
     let g = graphemes(s);
@@ -368,7 +365,7 @@ fn substr(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 fn title(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // Go's strings.Title: the character after a separator goes to title case.
     let mut prev = ' ';
-    let out: String = arg(&args, 0)
+    let out: String = str_arg(&args, 0)
         .chars()
         .map(|c| {
             let r = if go_is_separator(prev) {
@@ -384,31 +381,31 @@ fn title(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn trim(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let cutset = arg(&args, 1);
-    string(arg(&args, 0).trim_matches(|c| cutset.contains(c)))
+    let cutset = str_arg(&args, 1);
+    string(str_arg(&args, 0).trim_matches(|c| cutset.contains(c)))
 }
 
 fn trimprefix(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let (s, p) = (arg(&args, 0), arg(&args, 1));
+    let (s, p) = (str_arg(&args, 0), str_arg(&args, 1));
     string(s.strip_prefix(p).unwrap_or(s))
 }
 
 fn trimsuffix(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let (s, p) = (arg(&args, 0), arg(&args, 1));
+    let (s, p) = (str_arg(&args, 0), str_arg(&args, 1));
     string(s.strip_suffix(p).unwrap_or(s))
 }
 
 fn trimspace(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
     // Rust's White_Space set is Go's unicode.IsSpace set.
-    string(arg(&args, 0).trim())
+    string(str_arg(&args, 0).trim())
 }
 
 fn lower(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    string(arg(&args, 0).chars().map(to_lower).collect::<String>())
+    string(str_arg(&args, 0).chars().map(to_lower).collect::<String>())
 }
 
 fn upper(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    string(arg(&args, 0).chars().map(to_upper).collect::<String>())
+    string(str_arg(&args, 0).chars().map(to_upper).collect::<String>())
 }
 
 // ---------------------------------------------------------------------------
@@ -668,11 +665,11 @@ struct Verb<'a> {
 }
 
 fn format(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    format_string(arg(&args, 0), &args[1..]).map(Value::String)
+    format_string(str_arg(&args, 0), &args[1..]).map(Value::String)
 }
 
 fn formatlist(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let spec = arg(&args, 0);
+    let spec = str_arg(&args, 0);
     let rest = &args[1..];
     if rest.is_empty() {
         return Ok(Value::List(vec![Value::String(format_string(spec, rest)?)]));
@@ -1340,19 +1337,19 @@ fn capture_value(re: &Regex, c: &Captures, shape: &Shape) -> Value {
 }
 
 fn regex_fn(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let re = compile(arg(&args, 0))?;
+    let re = compile(str_arg(&args, 0))?;
     let shape = result_shape(&re)?;
     let c = re
-        .captures(arg(&args, 1))
+        .captures(str_arg(&args, 1))
         .ok_or("pattern did not match any part of the given string")?;
     Ok(capture_value(&re, &c, &shape))
 }
 
 fn regexall(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let re = compile(arg(&args, 0))?;
+    let re = compile(str_arg(&args, 0))?;
     let shape = result_shape(&re)?;
     Ok(Value::List(
-        go_captures(&re, arg(&args, 1))
+        go_captures(&re, str_arg(&args, 1))
             .iter()
             .map(|c| capture_value(&re, c, &shape))
             .collect(),
@@ -1360,7 +1357,7 @@ fn regexall(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
 }
 
 fn regex_replace(_: &FnCtx, args: Vec<Value>) -> Result<Value, String> {
-    let (s, pat, rep) = (arg(&args, 0), arg(&args, 1), arg(&args, 2));
+    let (s, pat, rep) = (str_arg(&args, 0), str_arg(&args, 1), str_arg(&args, 2));
     let re = compile(pat)?;
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
