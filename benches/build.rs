@@ -91,6 +91,7 @@ fn recipe(src: Source) -> Recipe {
         builds: vec![Build {
             name: None,
             sources: vec![src.name.clone()],
+            foreign_sources: vec![],
             provisioners: vec![Provisioner::Shell(ShellProvisioner {
                 common: ProvisionerCommon::default(),
                 inline: vec!["echo baked > /tmp/baked".into()],

@@ -212,6 +212,26 @@ impl Selection {
             .iter()
             .any(|n| n == pattern || glob.as_ref().is_some_and(|g| g.matches(n)))
     }
+    /// Whether another builder's source (`googlecompute.web`) is selected,
+    /// by Packer's names for it.
+    pub fn wants_foreign(&self, build: Option<&str>, key: &str) -> bool {
+        let names: Vec<String> = [
+            Some(key.to_owned()),
+            Some(format!("source.{key}")),
+            build.map(|b| format!("{b}.{key}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let hit = |pattern: &String| {
+            let glob = glob::Pattern::new(pattern).ok();
+            names
+                .iter()
+                .any(|n| n == pattern || glob.as_ref().is_some_and(|g| g.matches(n)))
+        };
+        (self.only.is_empty() || self.only.iter().any(hit)) && !self.except.iter().any(hit)
+    }
+
     pub fn wants(&self, build: Option<&str>, name: &str) -> bool {
         (self.only.is_empty() || self.only.iter().any(|o| Self::matches(o, build, name)))
             && !self.except.iter().any(|e| Self::matches(e, build, name))
@@ -237,6 +257,14 @@ pub async fn run(
 ) -> Result<Vec<Outcome>> {
     let mut states = Vec::new();
     for build in &recipe.builds {
+        if let Some(key) = build
+            .foreign_sources
+            .iter()
+            .find(|k| selection.wants_foreign(build.name.as_deref(), k))
+        {
+            return Err(Error::usage(format!("the build runs source `{key}`, which uses a builder amibake does not have"))
+                .with_hint(format!("build the rest with --except={key} (Packer's -except={key} works too), or remove it from the build")));
+        }
         for name in &build.sources {
             if !selection.wants(build.name.as_deref(), name) {
                 continue;
@@ -319,5 +347,14 @@ mod selection_tests {
         assert!(!sel(&["*.web"], &[]).wants(None, "db"));
         assert!(!sel(&[], &["amazon-ebs.w*"]).wants(None, "web"));
         assert!(sel(&[], &["amazon-ebs.w*"]).wants(None, "db"));
+    }
+
+    #[test]
+    fn other_builders_sources_are_left_out_by_their_packer_names() {
+        assert!(sel(&[], &[]).wants_foreign(None, "googlecompute.web"));
+        assert!(!sel(&[], &["googlecompute.web"]).wants_foreign(None, "googlecompute.web"));
+        assert!(!sel(&[], &["googlecompute.*"]).wants_foreign(Some("b"), "googlecompute.web"));
+        assert!(!sel(&["amazon-ebs.*"], &[]).wants_foreign(None, "googlecompute.web"));
+        assert!(sel(&["*.web"], &[]).wants_foreign(None, "googlecompute.web"));
     }
 }

@@ -51,6 +51,8 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
     let name = f.string(l, "name");
     let _ = f.string(l, "description");
     let mut sources: Vec<String> = Vec::new();
+    // Sources of other builders this build names (`googlecompute.web`).
+    let mut foreign: Vec<String> = Vec::new();
     let names_hint = |cx: &Context<'_, '_>| {
         let all: Vec<&str> = cx.tops.keys().map(String::as_str).collect();
         if all.is_empty() {
@@ -71,7 +73,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
             let key = source_key(&s);
             if cx.foreign.contains(key) {
                 cx.used.push(key.to_owned());
-                refuse_foreign(l, span.clone(), key);
+                foreign.push(key.to_owned());
                 continue;
             }
             if let (Some(top), false) = (cx.tops.get(key), cx.plain.contains_key(key)) {
@@ -109,7 +111,7 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
         let key = source_key(label.as_str()).to_owned();
         if cx.foreign.contains(&key) {
             cx.used.push(key.clone());
-            refuse_foreign(l, label.span(), &key);
+            foreign.push(key.clone());
             continue;
         }
         let Some(top) = cx.tops.get(&key) else {
@@ -154,7 +156,12 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
         cx.sources.push(src);
         sources.push(instance);
     }
-    if sources.is_empty() && !f.has("sources") && f.blocks("source").is_empty() {
+    note_foreign(l, f.span(), &foreign);
+    if sources.is_empty()
+        && foreign.is_empty()
+        && !f.has("sources")
+        && f.blocks("source").is_empty()
+    {
         l.error(f.span(), "build needs `sources`").hint =
             Some("add sources = [\"source.amazon-ebs.NAME\"]".into());
     }
@@ -205,15 +212,19 @@ pub(crate) fn read(l: &mut Loader, block: &Block, cx: &mut Context<'_, '_>) -> V
         return vec![Build {
             name,
             sources,
+            foreign_sources: foreign,
             provisioners,
             post_processors,
         }];
     }
     per_source
         .into_iter()
-        .map(|(source, provisioners, post_processors)| Build {
+        .enumerate()
+        .map(|(i, (source, provisioners, post_processors))| Build {
             name: name.clone(),
             sources: vec![source],
+            // Reported once, with the first of the per-source builds.
+            foreign_sources: if i == 0 { foreign.clone() } else { Vec::new() },
             provisioners,
             post_processors,
         })
@@ -243,9 +254,24 @@ fn merge(l: &mut Loader, top: &Body, over: &Body) -> Option<Body> {
     ok.then_some(out)
 }
 
-fn refuse_foreign(l: &mut Loader, span: Option<std::ops::Range<usize>>, key: &str) {
-    l.error(span, format!("source `{key}` uses a builder amibake does not have"))
-        .hint = Some(format!("amibake builds amazon-ebs sources; leave `{key}` out of this build, or build the others with --except/-only (Packer's -except={key} selects the same)"));
+/// A build that runs another builder's source: a notice now; `amibake
+/// build` refuses it unless `-only`/`-except` leave it out.
+fn note_foreign(l: &mut Loader, span: Option<std::ops::Range<usize>>, foreign: &[String]) {
+    if foreign.is_empty() {
+        return;
+    }
+    let list: Vec<String> = foreign.iter().map(|k| format!("`{k}`")).collect();
+    l.warning(
+        span,
+        format!(
+            "this build also runs {}, which amibake cannot build",
+            list.join(", ")
+        ),
+    )
+    .hint = Some(format!(
+        "`amibake build` needs --except={} (Packer's -except works too) to build the rest",
+        foreign.join(",")
+    ));
 }
 
 pub(super) fn read_common(

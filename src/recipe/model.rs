@@ -341,6 +341,10 @@ pub struct Build {
     pub name: Option<String>,
     /// Names of the sources this build runs (`source.amazon-ebs.NAME` → `NAME`).
     pub sources: Vec<String>,
+    /// Sources of other builders it names (`googlecompute.web`): `build`
+    /// refuses them unless `-only`/`-except` leave them out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign_sources: Vec<String>,
     pub provisioners: Vec<Provisioner>,
     pub post_processors: Vec<PostProcessor>,
 }

@@ -696,3 +696,23 @@ build {
         emu.calls()
     );
 }
+
+/// A build that also names another builder's source is refused by `build`
+/// (exit 2, before any AWS call) with the `--except` that builds the rest.
+#[test]
+fn a_build_naming_another_builder_is_refused_unless_excepted() {
+    let emu = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("multi.pkr.hcl");
+    std::fs::write(
+        &recipe,
+        "source \"googlecompute\" \"web\" {\n  project_id = \"x\"\n}\nsource \"amazon-ebs\" \"web\" {\n  region = \"us-east-1\"\n  instance_type = \"t3.micro\"\n  source_ami = \"resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64\"\n  ami_name = \"multi-{{timestamp}}\"\n}\nbuild {\n  sources = [\"source.amazon-ebs.web\", \"source.googlecompute.web\"]\n}\n",
+    )
+    .unwrap();
+    emu.clear_calls();
+    let out = amibake(&emu, dir.path(), &["build", recipe.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--except=googlecompute.web"), "{stderr}");
+    assert!(emu.calls().is_empty(), "{:?}", emu.calls());
+}

@@ -111,6 +111,7 @@ pub fn recipe(
         builds: vec![Build {
             name: Some("test".into()),
             sources: sources.iter().map(|s| s.name.clone()).collect(),
+            foreign_sources: vec![],
             provisioners,
             post_processors: post,
         }],

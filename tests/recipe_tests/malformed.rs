@@ -168,8 +168,6 @@ malformed! {
         GOOD_SOURCE.replace("  ami_name", "  region = \"us-east-2\"\n  ami_name") + BUILD => (5, 3, "redefined attribute");
     unknown_post_processor:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  post-processor \"docker-push\" {\n  }\n}\n") => (10, 18, "unsupported post-processor `docker-push`");
-    unsupported_source_type:
-        "source \"docker\" \"web\" {\n}\n".to_owned() + &BUILD.replace("amazon-ebs", "docker") => (4, 13, "source `docker.web` uses a builder amibake does not have", hint = "--except");
     environment_vars_not_pairs:
         with_build(GOOD_SOURCE, "build {\n  sources = [\"source.amazon-ebs.web\"]\n  provisioner \"shell\" {\n    inline = [\"true\"]\n    environment_vars = [\"NOEQUALS\"]\n  }\n}\n") => (12, 24, "is not NAME=VALUE");
     ssm_parameter_post_processor_bad_name:
