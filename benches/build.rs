@@ -72,6 +72,7 @@ fn source(name: &str, copies: usize) -> Source {
         force_deregister: false,
         force_delete_snapshot: false,
         skip_create_ami: false,
+        skip_save_build_region: false,
         state_timeout: Duration::from_secs(120),
         max_poll_interval: Duration::from_secs(5),
         staging_bucket: None,

@@ -25,6 +25,7 @@ const IGNORED_FIELDS: &[&str] = &[
     "deprecate_at",
     "force_deregister",
     "force_delete_snapshot",
+    "skip_save_build_region",
     "state_timeout",
     "max_poll_interval",
     "retention",

@@ -127,6 +127,11 @@ pub struct Source {
     pub force_deregister: bool,
     pub force_delete_snapshot: bool,
     pub skip_create_ami: bool,
+    /// Packer's `skip_save_build_region`: the build region's image is only
+    /// an intermediary (named `amibake-intermediary-BUILD_ID`), copied to
+    /// every `ami_regions` region and then deleted with its snapshots.
+    /// Load refuses it without another region.
+    pub skip_save_build_region: bool,
     /// How long to wait for one AWS state (instance running, image available,
     /// SSM online). From `aws_polling` (delay × attempts) or the default.
     #[serde(with = "duration_secs")]
@@ -157,6 +162,16 @@ impl Source {
             if !out.contains(r) {
                 out.push(r.clone());
             }
+        }
+        out
+    }
+
+    /// Regions that keep an image: every region, less the build region
+    /// with `skip_save_build_region`.
+    pub fn image_regions(&self) -> Vec<String> {
+        let mut out = self.all_regions();
+        if self.skip_save_build_region {
+            out.retain(|r| *r != self.region);
         }
         out
     }

@@ -448,3 +448,67 @@ async fn snapshot_users_and_groups_reach_every_regions_snapshots() {
         }
     }
 }
+
+/// `skip_save_build_region`: the build region's image is an intermediary
+/// under another name, copied to every `ami_regions` region under the real
+/// name, then deleted with its snapshots; the build region's name is not
+/// checked (an image there may already hold it) and no output names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn skip_save_build_region_keeps_only_the_copies() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    // An image of the same name in the build region does not stop the build.
+    let taken = emu.seed_images(serde_json::json!({
+        "region": "us-east-1", "count": 1, "name_prefix": "skipped"
+    }));
+    let mut src = source("skip", "us-east-1", &REGIONS[1..]);
+    src.ami_name = "skipped-00000".into();
+    src.skip_save_build_region = true;
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let o = build_ok(&emu, &recipe).await;
+    let r = &o.result;
+    let regions: Vec<&str> = r.regions.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(regions, REGIONS[1..], "no image kept in the build region");
+
+    // CreateImage named the intermediary, not the real name.
+    let created = emu.calls_for("ec2", "CreateImage");
+    assert_eq!(created.len(), 1);
+    let intermediary = format!("amibake-intermediary-{}", r.build_id);
+    assert_eq!(
+        created[0].params.get("Name"),
+        Some(&intermediary),
+        "{:?}",
+        created[0].params
+    );
+    for (region, img) in &r.regions {
+        let out = emu
+            .ec2(region)
+            .describe_images()
+            .image_ids(&img.ami_id)
+            .send()
+            .await
+            .unwrap();
+        let image = &out.images()[0];
+        assert_eq!(image.name(), Some("skipped-00000"), "{region}");
+        assert_eq!(image.state().unwrap().as_str(), "available", "{region}");
+    }
+    // Only the seeded image is left in the build region: the intermediary
+    // and its snapshots are gone.
+    let mut keep = ami_ids(r);
+    keep.extend(taken);
+    assert_nothing_left(&emu, &REGIONS, &keep).await;
+    let east = emu
+        .ec2("us-east-1")
+        .describe_images()
+        .owners("self")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = east.images().iter().filter_map(|i| i.name()).collect();
+    assert_eq!(
+        names,
+        ["skipped-00000"],
+        "build region holds only the seeded image"
+    );
+}
