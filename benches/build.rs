@@ -73,6 +73,7 @@ fn source(name: &str, copies: usize) -> Source {
         force_delete_snapshot: false,
         skip_create_ami: false,
         skip_save_build_region: false,
+        deregistration_protection: Default::default(),
         state_timeout: Duration::from_secs(120),
         max_poll_interval: Duration::from_secs(5),
         staging_bucket: None,

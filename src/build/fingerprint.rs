@@ -26,6 +26,7 @@ const IGNORED_FIELDS: &[&str] = &[
     "force_deregister",
     "force_delete_snapshot",
     "skip_save_build_region",
+    "deregistration_protection",
     "state_timeout",
     "max_poll_interval",
     "retention",

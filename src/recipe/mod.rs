@@ -20,6 +20,7 @@ pub mod data;
 pub mod diag;
 mod fields;
 pub(crate) mod filters;
+mod image_options;
 pub mod lang;
 mod loader;
 mod local;

@@ -132,6 +132,9 @@ pub struct Source {
     /// every `ami_regions` region and then deleted with its snapshots.
     /// Load refuses it without another region.
     pub skip_save_build_region: bool,
+    /// Packer's `deregistration_protection` block, enabled on every
+    /// region's image once the whole build has succeeded.
+    pub deregistration_protection: DeregistrationProtection,
     /// How long to wait for one AWS state (instance running, image available,
     /// SSM online). From `aws_polling` (delay × attempts) or the default.
     #[serde(with = "duration_secs")]
@@ -175,6 +178,15 @@ impl Source {
         }
         out
     }
+}
+
+/// `deregistration_protection { enabled, with_cooldown }`; as in Packer,
+/// `with_cooldown = true` implies `enabled`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+pub struct DeregistrationProtection {
+    pub enabled: bool,
+    /// Once disabled, the image stays protected for 24 hours more.
+    pub with_cooldown: bool,
 }
 
 /// A source's own way to reach AWS, as Packer's access configuration has it

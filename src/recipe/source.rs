@@ -180,6 +180,7 @@ pub(crate) fn read(
     }
     let skip_save_build_region =
         read_skip_save_build_region(l, &mut f, &ami_regions, skip_create_ami);
+    let deregistration_protection = super::image_options::deregistration_protection(l, &mut f);
     if encrypt_boot != Some(true) {
         if kms_key_id.is_some() {
             l.error(
@@ -326,6 +327,7 @@ pub(crate) fn read(
         force_delete_snapshot,
         skip_create_ami,
         skip_save_build_region,
+        deregistration_protection,
         state_timeout,
         max_poll_interval,
         staging_bucket,

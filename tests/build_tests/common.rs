@@ -57,6 +57,7 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         force_delete_snapshot: false,
         skip_create_ami: false,
         skip_save_build_region: false,
+        deregistration_protection: Default::default(),
         state_timeout: Duration::from_secs(60),
         max_poll_interval: Duration::from_secs(2),
         staging_bucket: None,

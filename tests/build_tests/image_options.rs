@@ -12,6 +12,9 @@ use aws_smithy_types::DateTime;
 
 use amibake::aws::Aws;
 use amibake::build::{self, Interrupts, Selection};
+use amibake::recipe::{
+    DeregistrationProtection, LocalShell, PostProcessor, ShellLocalPostProcessor,
+};
 
 use super::common::*;
 use crate::support::Emulator;
@@ -511,4 +514,77 @@ async fn skip_save_build_region_keeps_only_the_copies() {
         ["skipped-00000"],
         "build region holds only the seeded image"
     );
+}
+
+/// `deregistration_protection`: every region's image is protected (with
+/// the cooldown asked for), after everything else of the build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deregistration_protection_reaches_every_regions_image() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("guarded", "us-east-1", &["us-west-2"]);
+    src.deregistration_protection = DeregistrationProtection {
+        enabled: true,
+        with_cooldown: true,
+    };
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let o = build_ok(&emu, &recipe).await;
+    assert_eq!(o.result.regions.len(), 2);
+    for (region, img) in &o.result.regions {
+        let out = emu
+            .ec2(region)
+            .describe_images()
+            .image_ids(&img.ami_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            out.images()[0].deregistration_protection(),
+            Some("enabled-with-cooldown"),
+            "{region}"
+        );
+    }
+    // Applied last: after every copy and the completion tags.
+    let calls = emu.calls();
+    let last_other = calls
+        .iter()
+        .filter(|c| matches!(c.action.as_str(), "CopyImage" | "CreateTags"))
+        .map(|c| c.time)
+        .fold(0.0, f64::max);
+    let protects = emu.calls_for("ec2", "EnableImageDeregistrationProtection");
+    assert_eq!(protects.len(), 2);
+    assert!(
+        protects.iter().all(|c| c.time >= last_other),
+        "{protects:?}"
+    );
+}
+
+/// A build that fails after its images exist (here in a post-processor)
+/// never protects them, so it removes them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deregistration_protection_is_not_applied_when_the_build_fails() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("guarded", "us-east-1", &["us-west-2"]);
+    src.deregistration_protection.enabled = true;
+    let recipe = recipe(
+        dir.path(),
+        vec![src],
+        vec![shell(&["true"])],
+        vec![PostProcessor::ShellLocal(Box::new(
+            ShellLocalPostProcessor {
+                name: None,
+                only: vec![],
+                except: vec![],
+                shell: LocalShell::inline(&["exit 1"]),
+            },
+        ))],
+    );
+    emu.clear_calls();
+    build_err(&emu, &recipe).await;
+    assert!(emu
+        .calls_for("ec2", "EnableImageDeregistrationProtection")
+        .is_empty());
+    assert_nothing_left(&emu, &["us-east-1", "us-west-2"], &[]).await;
 }

@@ -6,6 +6,7 @@ pub mod instance_profile;
 pub mod launch;
 pub mod network;
 pub mod preflight;
+pub mod protect;
 pub mod provision;
 pub mod publish;
 pub mod release;
@@ -41,6 +42,7 @@ pub fn pipeline() -> Vec<Box<dyn Step>> {
         Box::new(create_image::CreateImage),
         Box::new(copy_regions::CopyRegions),
         Box::new(publish::Publish),
+        Box::new(protect::Protect::default()),
     ]
 }
 

@@ -1,0 +1,30 @@
+//! Image options read with Packer's rules: deregistration protection,
+//! time-based copies, enhanced networking.
+
+use amibake::recipe::{Inputs, Source};
+
+use super::{TempRecipe, GOOD_SOURCE};
+
+const BUILD: &str = "build {\n  sources = [\"source.amazon-ebs.web\"]\n}\n";
+
+/// The good source with `extra` lines inside it, loaded.
+fn source(extra: &str) -> Source {
+    let text = GOOD_SOURCE.replace("  ami_name", &format!("{extra}\n  ami_name")) + BUILD;
+    TempRecipe::new(&text)
+        .load(&Inputs::default())
+        .unwrap_or_else(|d| panic!("{d}"))
+        .sources
+        .remove(0)
+}
+
+#[test]
+fn deregistration_protection_with_cooldown_implies_enabled() {
+    let p = source("  deregistration_protection {\n    with_cooldown = true\n  }")
+        .deregistration_protection;
+    assert!(p.enabled && p.with_cooldown, "{p:?}");
+    let p =
+        source("  deregistration_protection {\n    enabled = true\n  }").deregistration_protection;
+    assert!(p.enabled && !p.with_cooldown, "{p:?}");
+    let p = source("").deregistration_protection;
+    assert!(!p.enabled && !p.with_cooldown, "{p:?}");
+}
