@@ -27,6 +27,7 @@ const IGNORED_FIELDS: &[&str] = &[
     "force_delete_snapshot",
     "skip_save_build_region",
     "deregistration_protection",
+    "snapshot_copy_duration_minutes",
     "state_timeout",
     "max_poll_interval",
     "retention",

@@ -135,6 +135,10 @@ pub struct Source {
     /// Packer's `deregistration_protection` block, enabled on every
     /// region's image once the whole build has succeeded.
     pub deregistration_protection: DeregistrationProtection,
+    /// Packer's `snapshot_copy_duration_minutes`: CopyImage's
+    /// `SnapshotCopyCompletionDurationMinutes` (a time-based copy) on every
+    /// copy; `None` is AWS's best effort.
+    pub snapshot_copy_duration_minutes: Option<i64>,
     /// How long to wait for one AWS state (instance running, image available,
     /// SSM online). From `aws_polling` (delay × attempts) or the default.
     #[serde(with = "duration_secs")]

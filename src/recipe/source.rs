@@ -181,6 +181,7 @@ pub(crate) fn read(
     let skip_save_build_region =
         read_skip_save_build_region(l, &mut f, &ami_regions, skip_create_ami);
     let deregistration_protection = super::image_options::deregistration_protection(l, &mut f);
+    let snapshot_copy_duration_minutes = super::image_options::snapshot_copy_duration(l, &mut f);
     if encrypt_boot != Some(true) {
         if kms_key_id.is_some() {
             l.error(
@@ -328,6 +329,7 @@ pub(crate) fn read(
         skip_create_ami,
         skip_save_build_region,
         deregistration_protection,
+        snapshot_copy_duration_minutes,
         state_timeout,
         max_poll_interval,
         staging_bucket,

@@ -58,6 +58,7 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         skip_create_ami: false,
         skip_save_build_region: false,
         deregistration_protection: Default::default(),
+        snapshot_copy_duration_minutes: None,
         state_timeout: Duration::from_secs(60),
         max_poll_interval: Duration::from_secs(2),
         staging_bucket: None,

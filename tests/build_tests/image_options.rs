@@ -588,3 +588,32 @@ async fn deregistration_protection_is_not_applied_when_the_build_fails() {
         .is_empty());
     assert_nothing_left(&emu, &["us-east-1", "us-west-2"], &[]).await;
 }
+
+/// `snapshot_copy_duration_minutes`: every CopyImage asks for a time-based
+/// copy of that duration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn snapshot_copy_duration_reaches_every_copy() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("timed", "us-east-1", &REGIONS[1..]);
+    src.snapshot_copy_duration_minutes = Some(30);
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let o = build_ok(&emu, &recipe).await;
+    assert_eq!(o.result.regions.len(), 3);
+    let copies = emu.calls_for("ec2", "CopyImage");
+    let regions: std::collections::BTreeSet<&str> =
+        copies.iter().map(|c| c.region.as_str()).collect();
+    assert_eq!(regions, REGIONS[1..].iter().copied().collect());
+    for c in &copies {
+        assert_eq!(
+            c.params
+                .get("SnapshotCopyCompletionDurationMinutes")
+                .map(String::as_str),
+            Some("30"),
+            "{}: {:?}",
+            c.region,
+            c.params
+        );
+    }
+}

@@ -28,3 +28,15 @@ fn deregistration_protection_with_cooldown_implies_enabled() {
     let p = source("").deregistration_protection;
     assert!(!p.enabled && !p.with_cooldown, "{p:?}");
 }
+
+#[test]
+fn snapshot_copy_duration_zero_is_unset() {
+    assert_eq!(
+        source("  snapshot_copy_duration_minutes = 0").snapshot_copy_duration_minutes,
+        None
+    );
+    assert_eq!(
+        source("  snapshot_copy_duration_minutes = 45").snapshot_copy_duration_minutes,
+        Some(45)
+    );
+}

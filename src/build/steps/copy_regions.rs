@@ -204,6 +204,7 @@ async fn copy_one(
         .set_description(state.description(region)?)
         .set_encrypted(encrypted.then_some(true))
         .set_kms_key_id(kms)
+        .set_snapshot_copy_completion_duration_minutes(src.snapshot_copy_duration_minutes)
         .tag_specifications(tags::spec(
             ResourceType::Image,
             &tags::for_image(state, &src.tags, region)?,

@@ -192,6 +192,7 @@ async fn encrypt_in_place(
         .set_description(state.description(region)?)
         .encrypted(true)
         .set_kms_key_id(src.kms_key_id.clone())
+        .set_snapshot_copy_completion_duration_minutes(src.snapshot_copy_duration_minutes)
         .copy_image_tags(true)
         .send()
         .await
