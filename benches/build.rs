@@ -75,6 +75,8 @@ fn source(name: &str, copies: usize) -> Source {
         skip_save_build_region: false,
         deregistration_protection: Default::default(),
         snapshot_copy_duration_minutes: None,
+        ena_support: None,
+        sriov_support: false,
         state_timeout: Duration::from_secs(120),
         max_poll_interval: Duration::from_secs(5),
         staging_bucket: None,

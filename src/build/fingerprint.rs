@@ -50,6 +50,7 @@ const OMITTED_WHEN_UNSET: &[&str] = &[
     "vpc_filter",
     "security_group_filter",
     "license_configuration_arns",
+    "ena_support",
 ];
 
 /// `sha256:` and 64 hex digits.

@@ -139,6 +139,11 @@ pub struct Source {
     /// `SnapshotCopyCompletionDurationMinutes` (a time-based copy) on every
     /// copy; `None` is AWS's best effort.
     pub snapshot_copy_duration_minutes: Option<i64>,
+    /// Packer's `ena_support` (a trilean: `Some(false)` disables ENA) and
+    /// `sriov_support`, set on the stopped instance before CreateImage.
+    pub ena_support: Option<bool>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sriov_support: bool,
     /// How long to wait for one AWS state (instance running, image available,
     /// SSM online). From `aws_polling` (delay × attempts) or the default.
     #[serde(with = "duration_secs")]

@@ -182,6 +182,8 @@ pub(crate) fn read(
         read_skip_save_build_region(l, &mut f, &ami_regions, skip_create_ami);
     let deregistration_protection = super::image_options::deregistration_protection(l, &mut f);
     let snapshot_copy_duration_minutes = super::image_options::snapshot_copy_duration(l, &mut f);
+    let ena_support = f.bool(l, "ena_support");
+    let sriov_support = f.bool(l, "sriov_support").unwrap_or(false);
     if encrypt_boot != Some(true) {
         if kms_key_id.is_some() {
             l.error(
@@ -276,12 +278,7 @@ pub(crate) fn read(
         "amibake validates regions and credentials itself before launching",
     );
     f.ignore(
-        &[
-            "ena_support",
-            "sriov_support",
-            "shutdown_behavior",
-            "disable_stop_instance",
-        ],
+        &["shutdown_behavior", "disable_stop_instance"],
         "amibake decides this itself (see docs/recipes.md)",
     );
     f.ignore(&["temporary_iam_instance_profile_policy_document"], "the temporary instance profile gets AmazonSSMManagedInstanceCore only; pass iam_instance_profile for more");
@@ -330,6 +327,8 @@ pub(crate) fn read(
         skip_save_build_region,
         deregistration_protection,
         snapshot_copy_duration_minutes,
+        ena_support,
+        sriov_support,
         state_timeout,
         max_poll_interval,
         staging_bucket,

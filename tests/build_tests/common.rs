@@ -59,6 +59,8 @@ pub fn source(name: &str, region: &str, copies: &[&str]) -> Source {
         skip_save_build_region: false,
         deregistration_protection: Default::default(),
         snapshot_copy_duration_minutes: None,
+        ena_support: None,
+        sriov_support: false,
         state_timeout: Duration::from_secs(60),
         max_poll_interval: Duration::from_secs(2),
         staging_bucket: None,

@@ -617,3 +617,39 @@ async fn snapshot_copy_duration_reaches_every_copy() {
         );
     }
 }
+
+/// `ena_support`/`sriov_support`: set on the stopped instance before
+/// CreateImage, so the image and its copies carry them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ena_and_sriov_support_reach_the_image_and_its_copies() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("enhanced", "us-east-1", &["us-west-2"]);
+    src.ena_support = Some(true);
+    src.sriov_support = true;
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let o = build_ok(&emu, &recipe).await;
+    assert_eq!(o.result.regions.len(), 2);
+    for (region, img) in &o.result.regions {
+        let out = emu
+            .ec2(region)
+            .describe_images()
+            .image_ids(&img.ami_id)
+            .send()
+            .await
+            .unwrap();
+        let image = &out.images()[0];
+        assert_eq!(image.ena_support(), Some(true), "{region}");
+        assert_eq!(image.sriov_net_support(), Some("simple"), "{region}");
+    }
+    // On the stopped instance, before CreateImage.
+    let calls = emu.calls();
+    let pos = |action: &str| calls.iter().position(|c| c.action == action);
+    let modify = calls
+        .iter()
+        .rposition(|c| c.action == "ModifyInstanceAttribute")
+        .expect("ModifyInstanceAttribute called");
+    assert!(pos("StopInstances").unwrap() < modify);
+    assert!(modify < pos("CreateImage").unwrap());
+}

@@ -40,3 +40,13 @@ fn snapshot_copy_duration_zero_is_unset() {
         Some(45)
     );
 }
+
+#[test]
+fn ena_and_sriov_support_are_read_not_ignored() {
+    let s = source("  ena_support = false\n  sriov_support = true");
+    assert_eq!(s.ena_support, Some(false));
+    assert!(s.sriov_support);
+    let s = source("");
+    assert_eq!(s.ena_support, None);
+    assert!(!s.sriov_support);
+}

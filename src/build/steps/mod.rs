@@ -2,6 +2,7 @@
 
 pub mod copy_regions;
 pub mod create_image;
+pub mod enhanced_networking;
 pub mod instance_profile;
 pub mod launch;
 pub mod network;
@@ -39,6 +40,7 @@ pub fn pipeline() -> Vec<Box<dyn Step>> {
         Box::new(ssm_online::SsmOnline),
         Box::new(provision::Provision::default()),
         Box::new(stop::Stop),
+        Box::new(enhanced_networking::EnhancedNetworking),
         Box::new(create_image::CreateImage),
         Box::new(copy_regions::CopyRegions),
         Box::new(publish::Publish),
