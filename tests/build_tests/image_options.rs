@@ -6,14 +6,14 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ec2::types::{Filter, ImageAttributeName};
+use aws_sdk_ec2::types::{Filter, Image, ImageAttributeName};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use amibake::aws::Aws;
-use amibake::build::{self, Interrupts, Selection};
+use amibake::build::{self, BuildResult, Interrupts, Selection};
 use amibake::recipe::{
-    DeregistrationProtection, LocalShell, PostProcessor, ShellLocalPostProcessor,
+    DeregistrationProtection, LocalShell, PostProcessor, ShellLocalPostProcessor, Source,
 };
 
 use super::common::*;
@@ -452,6 +452,27 @@ async fn snapshot_users_and_groups_reach_every_regions_snapshots() {
     }
 }
 
+/// Build `src` (one shell step) with a clean call log; its result and
+/// every region's image as DescribeImages has it.
+async fn build_and_describe(emu: &Emulator, src: Source) -> (BuildResult, Vec<(String, Image)>) {
+    let dir = temp_dir();
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let r = build_ok(emu, &recipe).await.result;
+    let mut images = Vec::new();
+    for (region, img) in &r.regions {
+        let out = emu
+            .ec2(region)
+            .describe_images()
+            .image_ids(&img.ami_id)
+            .send()
+            .await
+            .unwrap();
+        images.push((region.clone(), out.images()[0].clone()));
+    }
+    (r, images)
+}
+
 /// `skip_save_build_region`: the build region's image is an intermediary
 /// under another name, copied to every `ami_regions` region under the real
 /// name, then deleted with its snapshots; the build region's name is not
@@ -459,7 +480,6 @@ async fn snapshot_users_and_groups_reach_every_regions_snapshots() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn skip_save_build_region_keeps_only_the_copies() {
     let emu = Emulator::start();
-    let dir = temp_dir();
     // An image of the same name in the build region does not stop the build.
     let taken = emu.seed_images(serde_json::json!({
         "region": "us-east-1", "count": 1, "name_prefix": "skipped"
@@ -467,10 +487,7 @@ async fn skip_save_build_region_keeps_only_the_copies() {
     let mut src = source("skip", "us-east-1", &REGIONS[1..]);
     src.ami_name = "skipped-00000".into();
     src.skip_save_build_region = true;
-    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
-    emu.clear_calls();
-    let o = build_ok(&emu, &recipe).await;
-    let r = &o.result;
+    let (r, images) = build_and_describe(&emu, src).await;
     let regions: Vec<&str> = r.regions.iter().map(|(r, _)| r.as_str()).collect();
     assert_eq!(regions, REGIONS[1..], "no image kept in the build region");
 
@@ -484,21 +501,13 @@ async fn skip_save_build_region_keeps_only_the_copies() {
         "{:?}",
         created[0].params
     );
-    for (region, img) in &r.regions {
-        let out = emu
-            .ec2(region)
-            .describe_images()
-            .image_ids(&img.ami_id)
-            .send()
-            .await
-            .unwrap();
-        let image = &out.images()[0];
+    for (region, image) in &images {
         assert_eq!(image.name(), Some("skipped-00000"), "{region}");
         assert_eq!(image.state().unwrap().as_str(), "available", "{region}");
     }
     // Only the seeded image is left in the build region: the intermediary
     // and its snapshots are gone.
-    let mut keep = ami_ids(r);
+    let mut keep = ami_ids(&r);
     keep.extend(taken);
     assert_nothing_left(&emu, &REGIONS, &keep).await;
     let east = emu
@@ -521,26 +530,16 @@ async fn skip_save_build_region_keeps_only_the_copies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deregistration_protection_reaches_every_regions_image() {
     let emu = Emulator::start();
-    let dir = temp_dir();
     let mut src = source("guarded", "us-east-1", &["us-west-2"]);
     src.deregistration_protection = DeregistrationProtection {
         enabled: true,
         with_cooldown: true,
     };
-    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
-    emu.clear_calls();
-    let o = build_ok(&emu, &recipe).await;
-    assert_eq!(o.result.regions.len(), 2);
-    for (region, img) in &o.result.regions {
-        let out = emu
-            .ec2(region)
-            .describe_images()
-            .image_ids(&img.ami_id)
-            .send()
-            .await
-            .unwrap();
+    let (_, images) = build_and_describe(&emu, src).await;
+    assert_eq!(images.len(), 2);
+    for (region, image) in &images {
         assert_eq!(
-            out.images()[0].deregistration_protection(),
+            image.deregistration_protection(),
             Some("enabled-with-cooldown"),
             "{region}"
         );
@@ -594,13 +593,10 @@ async fn deregistration_protection_is_not_applied_when_the_build_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn snapshot_copy_duration_reaches_every_copy() {
     let emu = Emulator::start();
-    let dir = temp_dir();
     let mut src = source("timed", "us-east-1", &REGIONS[1..]);
     src.snapshot_copy_duration_minutes = Some(30);
-    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
-    emu.clear_calls();
-    let o = build_ok(&emu, &recipe).await;
-    assert_eq!(o.result.regions.len(), 3);
+    let (_, images) = build_and_describe(&emu, src).await;
+    assert_eq!(images.len(), 3);
     let copies = emu.calls_for("ec2", "CopyImage");
     let regions: std::collections::BTreeSet<&str> =
         copies.iter().map(|c| c.region.as_str()).collect();
@@ -623,23 +619,12 @@ async fn snapshot_copy_duration_reaches_every_copy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ena_and_sriov_support_reach_the_image_and_its_copies() {
     let emu = Emulator::start();
-    let dir = temp_dir();
     let mut src = source("enhanced", "us-east-1", &["us-west-2"]);
     src.ena_support = Some(true);
     src.sriov_support = true;
-    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
-    emu.clear_calls();
-    let o = build_ok(&emu, &recipe).await;
-    assert_eq!(o.result.regions.len(), 2);
-    for (region, img) in &o.result.regions {
-        let out = emu
-            .ec2(region)
-            .describe_images()
-            .image_ids(&img.ami_id)
-            .send()
-            .await
-            .unwrap();
-        let image = &out.images()[0];
+    let (_, images) = build_and_describe(&emu, src).await;
+    assert_eq!(images.len(), 2);
+    for (region, image) in &images {
         assert_eq!(image.ena_support(), Some(true), "{region}");
         assert_eq!(image.sriov_net_support(), Some("simple"), "{region}");
     }
