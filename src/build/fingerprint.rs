@@ -25,6 +25,9 @@ const IGNORED_FIELDS: &[&str] = &[
     "deprecate_at",
     "force_deregister",
     "force_delete_snapshot",
+    "skip_save_build_region",
+    "deregistration_protection",
+    "snapshot_copy_duration_minutes",
     "state_timeout",
     "max_poll_interval",
     "retention",
@@ -47,6 +50,7 @@ const OMITTED_WHEN_UNSET: &[&str] = &[
     "vpc_filter",
     "security_group_filter",
     "license_configuration_arns",
+    "ena_support",
 ];
 
 /// `sha256:` and 64 hex digits.

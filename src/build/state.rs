@@ -210,12 +210,17 @@ impl BuildState {
         self.images.lock().unwrap().insert(region.to_owned(), image);
     }
 
+    /// Forget a region's image (deleted on purpose).
+    pub fn remove_image(&self, region: &str) {
+        self.images.lock().unwrap().remove(region);
+    }
+
     /// Regions with an image, build region first then recipe order.
     pub fn result(&self) -> BuildResult {
         let images = self.images.lock().unwrap();
         let regions = self
             .source
-            .all_regions()
+            .image_regions()
             .into_iter()
             .filter_map(|r| images.get(&r).map(|i| (r.clone(), i.clone())))
             .collect();

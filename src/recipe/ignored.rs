@@ -29,14 +29,6 @@ pub static SOURCE: &[Ignored] = &[
     Ignored { pattern: "skip_metadata_api_check", why: VALIDATION },
     Ignored { pattern: "skip_profile_validation", why: VALIDATION },
     Ignored {
-        pattern: "ena_support",
-        why: "amibake decides this itself (see docs/recipes.md)",
-    },
-    Ignored {
-        pattern: "sriov_support",
-        why: "amibake decides this itself (see docs/recipes.md)",
-    },
-    Ignored {
         pattern: "shutdown_behavior",
         why: "amibake stops and terminates the instance itself",
     },

@@ -21,6 +21,7 @@ pub mod diag;
 mod fields;
 pub(crate) mod filters;
 pub mod ignored;
+mod image_options;
 pub mod lang;
 mod loader;
 mod local;

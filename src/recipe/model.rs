@@ -127,6 +127,23 @@ pub struct Source {
     pub force_deregister: bool,
     pub force_delete_snapshot: bool,
     pub skip_create_ami: bool,
+    /// Packer's `skip_save_build_region`: the build region's image is only
+    /// an intermediary (named `amibake-intermediary-BUILD_ID`), copied to
+    /// every `ami_regions` region and then deleted with its snapshots.
+    /// Load refuses it without another region.
+    pub skip_save_build_region: bool,
+    /// Packer's `deregistration_protection` block, enabled on every
+    /// region's image once the whole build has succeeded.
+    pub deregistration_protection: DeregistrationProtection,
+    /// Packer's `snapshot_copy_duration_minutes`: CopyImage's
+    /// `SnapshotCopyCompletionDurationMinutes` (a time-based copy) on every
+    /// copy; `None` is AWS's best effort.
+    pub snapshot_copy_duration_minutes: Option<i64>,
+    /// Packer's `ena_support` (a trilean: `Some(false)` disables ENA) and
+    /// `sriov_support`, set on the stopped instance before CreateImage.
+    pub ena_support: Option<bool>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sriov_support: bool,
     /// How long to wait for one AWS state (instance running, image available,
     /// SSM online). From `aws_polling` (delay × attempts) or the default.
     #[serde(with = "duration_secs")]
@@ -160,6 +177,25 @@ impl Source {
         }
         out
     }
+
+    /// Regions that keep an image: every region, less the build region
+    /// with `skip_save_build_region`.
+    pub fn image_regions(&self) -> Vec<String> {
+        let mut out = self.all_regions();
+        if self.skip_save_build_region {
+            out.retain(|r| *r != self.region);
+        }
+        out
+    }
+}
+
+/// `deregistration_protection { enabled, with_cooldown }`; as in Packer,
+/// `with_cooldown = true` implies `enabled`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+pub struct DeregistrationProtection {
+    pub enabled: bool,
+    /// Once disabled, the image stays protected for 24 hours more.
+    pub with_cooldown: bool,
 }
 
 /// A source's own way to reach AWS, as Packer's access configuration has it

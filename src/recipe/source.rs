@@ -175,6 +175,12 @@ pub(crate) fn read(
             ami_regions.push(r);
         }
     }
+    let skip_save_build_region =
+        read_skip_save_build_region(l, &mut f, &ami_regions, skip_create_ami);
+    let deregistration_protection = super::image_options::deregistration_protection(l, &mut f);
+    let snapshot_copy_duration_minutes = super::image_options::snapshot_copy_duration(l, &mut f);
+    let ena_support = f.bool(l, "ena_support");
+    let sriov_support = f.bool(l, "sriov_support").unwrap_or(false);
     if encrypt_boot != Some(true) {
         if kms_key_id.is_some() {
             l.error(
@@ -287,6 +293,11 @@ pub(crate) fn read(
         force_deregister,
         force_delete_snapshot,
         skip_create_ami,
+        skip_save_build_region,
+        deregistration_protection,
+        snapshot_copy_duration_minutes,
+        ena_support,
+        sriov_support,
         state_timeout,
         max_poll_interval,
         staging_bucket,
@@ -461,6 +472,26 @@ fn read_communicator(l: &mut Loader, f: &mut Fields<'_>) {
                 .hint = Some("amibake provisions over AWS Systems Manager (Linux instances with the SSM agent); use \"ssh\", \"none\" or remove communicator".into());
         }
     }
+}
+
+/// `skip_save_build_region`: without a copy region the build would keep
+/// no image at all (Packer deletes the intermediary and still reports it),
+/// so it is refused (unless `skip_create_ami` makes no image anyway).
+fn read_skip_save_build_region(
+    l: &mut Loader,
+    f: &mut Fields<'_>,
+    ami_regions: &[String],
+    skip_create_ami: bool,
+) -> bool {
+    let skip = f.bool(l, "skip_save_build_region").unwrap_or(false);
+    if skip && !skip_create_ami && ami_regions.is_empty() {
+        l.error(
+            f.value_span("skip_save_build_region"),
+            "`skip_save_build_region = true` needs another region in ami_regions: the build region's image is deleted after the copies, so this build would keep no image",
+        )
+        .hint = Some("add the regions to copy to in ami_regions, or remove skip_save_build_region".into());
+    }
+    skip
 }
 
 fn read_polling(l: &mut Loader, f: &mut Fields<'_>) -> (Duration, Duration) {

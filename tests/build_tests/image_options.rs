@@ -6,12 +6,15 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ec2::types::{Filter, ImageAttributeName};
+use aws_sdk_ec2::types::{Filter, Image, ImageAttributeName};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use amibake::aws::Aws;
-use amibake::build::{self, Interrupts, Selection};
+use amibake::build::{self, BuildResult, Interrupts, Selection};
+use amibake::recipe::{
+    DeregistrationProtection, LocalShell, PostProcessor, ShellLocalPostProcessor, Source,
+};
 
 use super::common::*;
 use crate::support::Emulator;
@@ -447,4 +450,191 @@ async fn snapshot_users_and_groups_reach_every_regions_snapshots() {
             );
         }
     }
+}
+
+/// Build `src` (one shell step) with a clean call log; its result and
+/// every region's image as DescribeImages has it.
+async fn build_and_describe(emu: &Emulator, src: Source) -> (BuildResult, Vec<(String, Image)>) {
+    let dir = temp_dir();
+    let recipe = recipe(dir.path(), vec![src], vec![shell(&["true"])], vec![]);
+    emu.clear_calls();
+    let r = build_ok(emu, &recipe).await.result;
+    let mut images = Vec::new();
+    for (region, img) in &r.regions {
+        let out = emu
+            .ec2(region)
+            .describe_images()
+            .image_ids(&img.ami_id)
+            .send()
+            .await
+            .unwrap();
+        images.push((region.clone(), out.images()[0].clone()));
+    }
+    (r, images)
+}
+
+/// `skip_save_build_region`: the build region's image is an intermediary
+/// under another name, copied to every `ami_regions` region under the real
+/// name, then deleted with its snapshots; the build region's name is not
+/// checked (an image there may already hold it) and no output names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn skip_save_build_region_keeps_only_the_copies() {
+    let emu = Emulator::start();
+    // An image of the same name in the build region does not stop the build.
+    let taken = emu.seed_images(serde_json::json!({
+        "region": "us-east-1", "count": 1, "name_prefix": "skipped"
+    }));
+    let mut src = source("skip", "us-east-1", &REGIONS[1..]);
+    src.ami_name = "skipped-00000".into();
+    src.skip_save_build_region = true;
+    let (r, images) = build_and_describe(&emu, src).await;
+    let regions: Vec<&str> = r.regions.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(regions, REGIONS[1..], "no image kept in the build region");
+
+    // CreateImage named the intermediary, not the real name.
+    let created = emu.calls_for("ec2", "CreateImage");
+    assert_eq!(created.len(), 1);
+    let intermediary = format!("amibake-intermediary-{}", r.build_id);
+    assert_eq!(
+        created[0].params.get("Name"),
+        Some(&intermediary),
+        "{:?}",
+        created[0].params
+    );
+    for (region, image) in &images {
+        assert_eq!(image.name(), Some("skipped-00000"), "{region}");
+        assert_eq!(image.state().unwrap().as_str(), "available", "{region}");
+    }
+    // Only the seeded image is left in the build region: the intermediary
+    // and its snapshots are gone.
+    let mut keep = ami_ids(&r);
+    keep.extend(taken);
+    assert_nothing_left(&emu, &REGIONS, &keep).await;
+    let east = emu
+        .ec2("us-east-1")
+        .describe_images()
+        .owners("self")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = east.images().iter().filter_map(|i| i.name()).collect();
+    assert_eq!(
+        names,
+        ["skipped-00000"],
+        "build region holds only the seeded image"
+    );
+}
+
+/// `deregistration_protection`: every region's image is protected (with
+/// the cooldown asked for), after everything else of the build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deregistration_protection_reaches_every_regions_image() {
+    let emu = Emulator::start();
+    let mut src = source("guarded", "us-east-1", &["us-west-2"]);
+    src.deregistration_protection = DeregistrationProtection {
+        enabled: true,
+        with_cooldown: true,
+    };
+    let (_, images) = build_and_describe(&emu, src).await;
+    assert_eq!(images.len(), 2);
+    for (region, image) in &images {
+        assert_eq!(
+            image.deregistration_protection(),
+            Some("enabled-with-cooldown"),
+            "{region}"
+        );
+    }
+    // Applied last: after every copy and the completion tags.
+    let calls = emu.calls();
+    let last_other = calls
+        .iter()
+        .filter(|c| matches!(c.action.as_str(), "CopyImage" | "CreateTags"))
+        .map(|c| c.time)
+        .fold(0.0, f64::max);
+    let protects = emu.calls_for("ec2", "EnableImageDeregistrationProtection");
+    assert_eq!(protects.len(), 2);
+    assert!(
+        protects.iter().all(|c| c.time >= last_other),
+        "{protects:?}"
+    );
+}
+
+/// A build that fails after its images exist (here in a post-processor)
+/// never protects them, so it removes them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deregistration_protection_is_not_applied_when_the_build_fails() {
+    let emu = Emulator::start();
+    let dir = temp_dir();
+    let mut src = source("guarded", "us-east-1", &["us-west-2"]);
+    src.deregistration_protection.enabled = true;
+    let recipe = recipe(
+        dir.path(),
+        vec![src],
+        vec![shell(&["true"])],
+        vec![PostProcessor::ShellLocal(Box::new(
+            ShellLocalPostProcessor {
+                name: None,
+                only: vec![],
+                except: vec![],
+                shell: LocalShell::inline(&["exit 1"]),
+            },
+        ))],
+    );
+    emu.clear_calls();
+    build_err(&emu, &recipe).await;
+    assert!(emu
+        .calls_for("ec2", "EnableImageDeregistrationProtection")
+        .is_empty());
+    assert_nothing_left(&emu, &["us-east-1", "us-west-2"], &[]).await;
+}
+
+/// `snapshot_copy_duration_minutes`: every CopyImage asks for a time-based
+/// copy of that duration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn snapshot_copy_duration_reaches_every_copy() {
+    let emu = Emulator::start();
+    let mut src = source("timed", "us-east-1", &REGIONS[1..]);
+    src.snapshot_copy_duration_minutes = Some(30);
+    let (_, images) = build_and_describe(&emu, src).await;
+    assert_eq!(images.len(), 3);
+    let copies = emu.calls_for("ec2", "CopyImage");
+    let regions: std::collections::BTreeSet<&str> =
+        copies.iter().map(|c| c.region.as_str()).collect();
+    assert_eq!(regions, REGIONS[1..].iter().copied().collect());
+    for c in &copies {
+        assert_eq!(
+            c.params
+                .get("SnapshotCopyCompletionDurationMinutes")
+                .map(String::as_str),
+            Some("30"),
+            "{}: {:?}",
+            c.region,
+            c.params
+        );
+    }
+}
+
+/// `ena_support`/`sriov_support`: set on the stopped instance before
+/// CreateImage, so the image and its copies carry them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ena_and_sriov_support_reach_the_image_and_its_copies() {
+    let emu = Emulator::start();
+    let mut src = source("enhanced", "us-east-1", &["us-west-2"]);
+    src.ena_support = Some(true);
+    src.sriov_support = true;
+    let (_, images) = build_and_describe(&emu, src).await;
+    assert_eq!(images.len(), 2);
+    for (region, image) in &images {
+        assert_eq!(image.ena_support(), Some(true), "{region}");
+        assert_eq!(image.sriov_net_support(), Some("simple"), "{region}");
+    }
+    // On the stopped instance, before CreateImage.
+    let calls = emu.calls();
+    let pos = |action: &str| calls.iter().position(|c| c.action == action);
+    let modify = calls
+        .iter()
+        .rposition(|c| c.action == "ModifyInstanceAttribute")
+        .expect("ModifyInstanceAttribute called");
+    assert!(pos("StopInstances").unwrap() < modify);
+    assert!(modify < pos("CreateImage").unwrap());
 }

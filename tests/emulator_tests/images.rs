@@ -386,3 +386,45 @@ async fn snapshot_volume_permissions_in_the_structured_form() {
     let p = perms().await;
     assert!(!p.iter().any(|x| x.user_id().is_some()), "{p:?}");
 }
+
+/// ModifyInstanceAttribute's EnaSupport and SriovNetSupport (moto lacks
+/// both): refused on a running instance, kept by the image made from the
+/// stopped one and by its copies.
+#[tokio::test]
+async fn ena_and_sriov_support_go_from_the_stopped_instance_to_its_images() {
+    use aws_sdk_ec2::types::{AttributeBooleanValue, AttributeValue, InstanceStateName};
+    let emu = Emulator::start();
+    let ec2 = emu.ec2(REGION);
+    let id = running_instance(&emu, REGION).await;
+    let ena = |on: bool| {
+        ec2.modify_instance_attribute()
+            .instance_id(&id)
+            .ena_support(AttributeBooleanValue::builder().value(on).build())
+            .send()
+    };
+    assert_error_code(ena(true).await, "IncorrectInstanceState");
+
+    change_instance_state(&emu, REGION, &id, InstanceAction::Stop).await;
+    wait_state(&emu, REGION, &id, InstanceStateName::Stopped).await;
+    let plain = create_image(&emu, REGION, &id, "plain-1").await;
+    ena(true).await.unwrap();
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .sriov_net_support(AttributeValue::builder().value("simple").build())
+        .send()
+        .await
+        .unwrap();
+    let img = create_image(&emu, REGION, &id, "enhanced-1").await;
+    let image = wait_image(&emu, REGION, &img, ImageState::Available, 15.0).await;
+    assert_eq!(image.ena_support(), Some(true));
+    assert_eq!(image.sriov_net_support(), Some("simple"));
+    let before = describe_image(&emu, REGION, &plain).await;
+    assert_eq!(before.ena_support(), None, "set after that image was made");
+    assert_eq!(before.sriov_net_support(), None);
+
+    let dst = "eu-west-1";
+    let copy = copy_image(&emu, dst, REGION, &img, "enhanced-1").await;
+    let copied = wait_image(&emu, dst, &copy, ImageState::Available, 15.0).await;
+    assert_eq!(copied.ena_support(), Some(true));
+    assert_eq!(copied.sriov_net_support(), Some("simple"));
+}

@@ -158,6 +158,12 @@ malformed! {
         GOOD_SOURCE.replace("  ami_name", "  kms_key_id = \"alias/x\"\n  ami_name") + BUILD => (5, 16, "`kms_key_id` requires `encrypt_boot = true`");
     region_kms_key_not_in_ami_regions:
         GOOD_SOURCE.replace("  ami_name", "  encrypt_boot = true\n  region_kms_key_ids = { \"eu-west-1\" = \"alias/x\" }\n  ami_name") + BUILD => (6, 24, "`eu-west-1`, which is not in ami_regions");
+    skip_save_build_region_without_copies:
+        GOOD_SOURCE.replace("  ami_name", "  skip_save_build_region = true\n  ami_regions = [\"us-east-1\"]\n  ami_name") + BUILD => (5, 28, "needs another region in ami_regions", hint = "add the regions to copy to");
+    snapshot_copy_duration_not_in_steps_of_15:
+        GOOD_SOURCE.replace("  ami_name", "  snapshot_copy_duration_minutes = 20\n  ami_name") + BUILD => (5, 36, "15 to 2880 minutes, in steps of 15", hint = "multiple of 15");
+    snapshot_copy_duration_too_long:
+        GOOD_SOURCE.replace("  ami_name", "  snapshot_copy_duration_minutes = 2895\n  ami_name") + BUILD => (5, 36, "15 to 2880 minutes");
     ami_users_not_account_ids:
         GOOD_SOURCE.replace("  ami_name", "  ami_users = [\"12345\"]\n  ami_name") + BUILD => (5, 15, "not a 12-digit AWS account ID");
     deprecate_at_in_the_past:

@@ -1,5 +1,6 @@
 mod access;
 mod cli;
+mod image_options;
 mod language;
 mod local;
 mod malformed;

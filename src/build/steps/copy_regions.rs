@@ -7,7 +7,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 
 use super::create_image::{deregister_replaced, finish_image, remove_build_images};
-use super::{release, snapshot_ids, state_backoff, wait_image_available};
+use super::{delete_image, release, snapshot_ids, state_backoff, wait_image_available};
 use crate::aws::sdk_error;
 use crate::build::{tags, BuildState, OnError, RegionImage, Step, StepFuture};
 use crate::error::{Error, Result};
@@ -50,7 +50,11 @@ impl Step for CopyRegions {
             if released == Some(true) {
                 state.released = true;
             }
-            copied
+            copied?;
+            if state.source.skip_save_build_region && !state.source.skip_create_ami {
+                drop_intermediary(state).await?;
+            }
+            Ok(())
         })
     }
 
@@ -67,6 +71,25 @@ impl Step for CopyRegions {
             results.into_iter().collect()
         })
     }
+}
+
+/// `skip_save_build_region`: every copy is available, so the build
+/// region's intermediary image and its snapshots go (as in Packer).
+async fn drop_intermediary(state: &BuildState) -> Result<()> {
+    let region = state.region();
+    let Some(img) = state.image(region) else {
+        return Ok(());
+    };
+    let step = state.ui.step(&format!(
+        "{}: delete intermediary image {} (skip_save_build_region)",
+        state.label(),
+        img.ami_id
+    ));
+    let r = delete_image(&state.aws.ec2(region), &img.ami_id, &img.snapshot_ids).await;
+    if r.is_ok() {
+        state.remove_image(region);
+    }
+    step.report(r, |_| "deleted with its snapshots".to_owned())
 }
 
 /// Copy to every target region at once; the first failure cancels the rest.
@@ -181,6 +204,7 @@ async fn copy_one(
         .set_description(state.description(region)?)
         .set_encrypted(encrypted.then_some(true))
         .set_kms_key_id(kms)
+        .set_snapshot_copy_completion_duration_minutes(src.snapshot_copy_duration_minutes)
         .tag_specifications(tags::spec(
             ResourceType::Image,
             &tags::for_image(state, &src.tags, region)?,

@@ -98,8 +98,11 @@ async fn create(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     let image_tags = tags::for_image(state, &src.tags, &region)?;
     let snapshot_tags = tags::for_image(state, &src.snapshot_tags, &region)?;
     let description = state.description(&region)?;
-    // With encrypt_boot the final name goes to the encrypted copy.
-    let name = if src.encrypt_boot == Some(true) {
+    // With skip_save_build_region the image is only the copies' source;
+    // with encrypt_boot the final name goes to the encrypted copy.
+    let name = if src.skip_save_build_region {
+        intermediary_name(state)
+    } else if src.encrypt_boot == Some(true) {
         format!("amibake-unencrypted-{}", state.build_id)
     } else {
         src.ami_name.clone()
@@ -155,11 +158,21 @@ async fn create(state: &mut BuildState, step: &crate::ui::StepProgress) -> Resul
     };
     state.set_image(&region, img.clone());
 
+    // Copy regions finish (and encrypt) their own copies, then delete this one.
+    if state.source.skip_save_build_region {
+        return Ok(img);
+    }
     if state.source.encrypt_boot == Some(true) {
         img = encrypt_in_place(state, &region, img).await?;
     }
     finish_image(state, &region, &img).await?;
     Ok(img)
+}
+
+/// The build region's image name with `skip_save_build_region` (Packer
+/// also uses a throwaway name there, so the real name stays free).
+pub(crate) fn intermediary_name(state: &BuildState) -> String {
+    format!("amibake-intermediary-{}", state.build_id)
 }
 
 /// Packer's `encrypt_boot`: copy the image encrypted within the region,
@@ -179,6 +192,7 @@ async fn encrypt_in_place(
         .set_description(state.description(region)?)
         .encrypted(true)
         .set_kms_key_id(src.kms_key_id.clone())
+        .set_snapshot_copy_completion_duration_minutes(src.snapshot_copy_duration_minutes)
         .copy_image_tags(true)
         .send()
         .await

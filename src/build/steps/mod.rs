@@ -2,10 +2,12 @@
 
 pub mod copy_regions;
 pub mod create_image;
+pub mod enhanced_networking;
 pub mod instance_profile;
 pub mod launch;
 pub mod network;
 pub mod preflight;
+pub mod protect;
 pub mod provision;
 pub mod publish;
 pub mod release;
@@ -38,9 +40,11 @@ pub fn pipeline() -> Vec<Box<dyn Step>> {
         Box::new(ssm_online::SsmOnline),
         Box::new(provision::Provision::default()),
         Box::new(stop::Stop),
+        Box::new(enhanced_networking::EnhancedNetworking),
         Box::new(create_image::CreateImage),
         Box::new(copy_regions::CopyRegions),
         Box::new(publish::Publish),
+        Box::new(protect::Protect::default()),
     ]
 }
 

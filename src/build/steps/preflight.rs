@@ -75,7 +75,7 @@ impl Step for NameCheck {
             }
             let name = state.source.ami_name.clone();
             let aws = state.aws.clone();
-            let found: Vec<(String, String)> = stream::iter(state.source.all_regions())
+            let found: Vec<(String, String)> = stream::iter(state.source.image_regions())
                 .map(|region| {
                     let ec2 = aws.ec2(&region);
                     let name = name.clone();

@@ -27,7 +27,7 @@ impl Step for Reuse {
             }
             let aws = state.aws.clone();
             let found: Vec<Option<(String, RegionImage)>> =
-                stream::iter(state.source.all_regions())
+                stream::iter(state.source.image_regions())
                     .map(|region| {
                         let ec2 = aws.ec2(&region);
                         let fp = fp.clone();

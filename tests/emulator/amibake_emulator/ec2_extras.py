@@ -1,7 +1,9 @@
 """EC2 behaviour moto lacks: image states, files in images, the missing image
 calls, duplicate names, DescribeImages pagination, DeleteAssociatedSnapshots,
 LastLaunchedTime, IAM propagation on RunInstances, ModifySnapshotAttribute's
-structured `CreateVolumePermission` form.
+structured `CreateVolumePermission` form, ModifyInstanceAttribute's
+`EnaSupport`/`SriovNetSupport` (stopped instances only) and their inheritance
+by CreateImage and CopyImage.
 
 Implemented by patching methods of moto's EC2 response classes, so moto's own
 parser and serializer (botocore shapes) still produce the wire format.
@@ -131,6 +133,7 @@ def create_image(self: Any) -> ActionResult:
     check_name(backend, name)
     image_specs = [{"ResourceType": "image", "Tags": _tags_of(specs, "image")}]
     ami = backend.create_image(instance_id, name, description, tag_specifications=image_specs)
+    _inherit_networking(ami, inst, from_instance=True)
     for tag in _tags_of(specs, "snapshot"):
         ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
     files = STATE.image_dir(ami.id)
@@ -141,6 +144,47 @@ def create_image(self: Any) -> ActionResult:
         rec["offline_until"] = time.time() + STATE.delay("instance_rebooting")
     lifecycle.image_pending(ami, "image_pending")
     return ActionResult({"ImageId": ami.id})
+
+
+def _inherit_networking(ami: Any, origin: Any, from_instance: bool) -> None:
+    """An image keeps its instance's (or source image's) EnaSupport and
+    SriovNetSupport, as AWS's CreateImage and CopyImage do. An instance's
+    are the ones ModifyInstanceAttribute set (moto's own instance default
+    is not used); absent ones stay absent. DescribeImages serializes them
+    from `ena_support`/`sriov_net_support`."""
+    for attr in ("ena_support", "sriov_net_support"):
+        value = getattr(origin, ("_ab_" if from_instance else "") + attr, None)
+        if value is not None:
+            setattr(ami, attr, value)
+
+
+# ------------------------------------------------------------------ ModifyInstanceAttribute
+
+_orig_modify_instance_attribute = InstanceResponse.modify_instance_attribute
+
+
+def modify_instance_attribute(self: Any) -> Any:
+    """`EnaSupport.Value` / `SriovNetSupport.Value`, which moto lacks. AWS
+    accepts them on stopped instances only (IncorrectInstanceState)."""
+    ena = self._get_param("EnaSupport.Value")
+    sriov = self._get_param("SriovNetSupport.Value")
+    if ena is None and sriov is None:
+        return _orig_modify_instance_attribute(self)
+    instance_id = self._get_param("InstanceId")
+    self.error_on_dryrun()
+    inst = self.ec2_backend.get_instance(instance_id)
+    if inst._state.name != "stopped":
+        raise EC2ClientError(
+            "IncorrectInstanceState",
+            f"The instance '{instance_id}' is not in the 'stopped' state.",
+        )
+    if ena is not None:
+        inst._ab_ena_support = str(ena).lower() == "true"
+    if sriov is not None:
+        if sriov != "simple":
+            raise EC2ClientError("InvalidParameterValue", f"Value ({sriov}) for parameter sriovNetSupport is invalid.")
+        inst._ab_sriov_net_support = "simple"
+    return EmptyResult()
 
 
 # ------------------------------------------------------------------ CopyImage
@@ -161,6 +205,7 @@ def copy_image(self: Any) -> ActionResult:
     src = _get_ami(src_backend, source_image_id)
     check_name(backend, name)
     ami = backend.copy_image(source_image_id, source_region, name, description)
+    _inherit_networking(ami, src, from_instance=False)
     ami.source_image_id = source_image_id
     ami.source_image_region = source_region
     if copy_tags:
@@ -426,6 +471,7 @@ def install() -> None:
 
     TaggedEC2Resource.get_tags = _fast_get_tags  # type: ignore[method-assign]
     InstanceResponse.run_instances = run_instances  # type: ignore[method-assign]
+    InstanceResponse.modify_instance_attribute = modify_instance_attribute  # type: ignore[method-assign]
     AmisResponse.create_image = create_image  # type: ignore[method-assign]
     AmisResponse.copy_image = copy_image  # type: ignore[method-assign]
     AmisResponse.register_image = register_image  # type: ignore[method-assign]
