@@ -331,6 +331,8 @@ pub struct RunOptions {
     pub capacity_reservation_group_arn: Option<String>,
     /// `license_specifications { license_configuration_request { license_configuration_arn } }`.
     pub license_configuration_arns: Vec<String>,
+    /// `enable_nitro_enclave`: RunInstances `EnclaveOptions.Enabled`.
+    pub enable_nitro_enclave: bool,
 }
 
 /// An EC2 Describe* filter set: name → accepted values (AWS ANDs the

@@ -60,6 +60,7 @@ pub(crate) fn read(
         ebs_optimized: f.bool(l, "ebs_optimized").unwrap_or(false),
         enable_unlimited_credits: read_credits(l, f, instance_type),
         license_configuration_arns: read_licenses(l, f),
+        enable_nitro_enclave: f.bool(l, "enable_nitro_enclave").unwrap_or(false),
         ..read_capacity_reservation(l, f)
     }
 }

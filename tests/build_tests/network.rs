@@ -173,6 +173,7 @@ async fn filters_choose_the_vpc_the_freest_subnet_in_it_and_its_groups() {
     src.run.placement.tenancy = Some("dedicated".into());
     src.run.capacity_reservation_preference = Some("open".into());
     src.run.license_configuration_arns = vec![LICENSE.into()];
+    src.run.enable_nitro_enclave = true;
     let keep = build(&emu, src).await;
 
     let p = run_instances(&emu);
@@ -189,6 +190,7 @@ async fn filters_choose_the_vpc_the_freest_subnet_in_it_and_its_groups() {
         Some("dedicated")
     );
     assert_eq!(p.get("EbsOptimized").map(String::as_str), Some("true"));
+    assert_eq!(p.get("EnclaveOptions.Enabled").map(String::as_str), Some("true"));
     assert_eq!(
         p.get("CreditSpecification.CpuCredits").map(String::as_str),
         Some("unlimited")

@@ -214,6 +214,13 @@ fn run_options(
         );
     }
     req = req.ebs_optimized(run.ebs_optimized);
+    if run.enable_nitro_enclave {
+        req = req.enclave_options(
+            aws_sdk_ec2::types::EnclaveOptionsRequest::builder()
+                .enabled(true)
+                .build(),
+        );
+    }
     if crate::recipe::is_burstable(instance_type) {
         let credits = if run.enable_unlimited_credits {
             "unlimited"
